@@ -1,0 +1,156 @@
+"""siamtrack's additions to detectron2's config (``add_siamtrack_config``).
+
+Every number's origin is in ``siamrpnpp-spec.md`` (pysot's SiamRPN++ r50 l234 recipe); the
+section is named in the comment where it helps. Keys that detectron2 already has
+(``MODEL.RESNETS.*``, ``SOLVER.*``, ``DATASETS.*``, ``TEST.EVAL_PERIOD``) are reused and set in
+``configs/Base-SiamRPN.yaml`` instead of being duplicated here.
+"""
+from detectron2.config import CfgNode as CN
+
+
+def add_siamtrack_config(cfg: CN) -> CN:
+    """Add siamtrack's keys to a detectron2 config in place (and return it).
+
+    Calling it twice is harmless: keys that already exist keep their values.
+    """
+    if getattr(cfg.MODEL, "SIAMESE", None) is not None:
+        return cfg
+    _add_model_config(cfg)
+    _add_input_config(cfg)
+    _add_dataset_config(cfg)
+    _add_solver_config(cfg)
+    _add_tracker_config(cfg)
+    return cfg
+
+
+def _add_model_config(cfg: CN) -> None:
+    # ---------------------------------------------------------------- Siamese input geometry
+    cfg.MODEL.SIAMESE = CN()
+    # Side (px) of the square template (exemplar) crop fed to the network.
+    cfg.MODEL.SIAMESE.TEMPLATE_SIZE = 127
+    # Side (px) of the square search (instance) crop fed to the network.
+    cfg.MODEL.SIAMESE.SEARCH_SIZE = 255
+    # Context added around a w x h target before cropping: the template crop covers a square of
+    # side sqrt((w + a(w+h)) * (h + a(w+h))) with a = CONTEXT_AMOUNT, resized to TEMPLATE_SIZE.
+    cfg.MODEL.SIAMESE.CONTEXT_AMOUNT = 0.5
+
+    # ---------------------------------------------------------------- dilated ResNet backbone
+    # Depth, widths, norm and OUT_FEATURES come from detectron2's MODEL.RESNETS.* keys.
+    cfg.MODEL.SIAM_RESNET = CN()
+    # "pysot": pysot's resnet_atrous layout (7x7 stem with padding 0, 3x3 projection shortcuts,
+    #   15x15 template / 31x31 search features) so pysot's checkpoints load exactly.
+    # "standard": torchvision/detectron2 ResNet layout (padded stem, 1x1 shortcuts) so ImageNet
+    #   checkpoints (detectron2 .pkl, torchvision resnet*.pth) load.
+    cfg.MODEL.SIAM_RESNET.LAYOUT = "pysot"
+    # Dilation of res4 and res5; these stages keep stride 1, so the total stride stays 8.
+    cfg.MODEL.SIAM_RESNET.RES4_DILATION = 2
+    cfg.MODEL.SIAM_RESNET.RES5_DILATION = 4
+    # Backbone stages trained after SOLVER.BACKBONE_UNFREEZE_ITER (frozen, BN in eval mode,
+    # before it). Stages up to MODEL.BACKBONE.FREEZE_AT stay frozen for the whole run.
+    cfg.MODEL.SIAM_RESNET.TRAIN_STAGES = ["res3", "res4", "res5"]
+
+    # ---------------------------------------------------------------- neck (spec §3)
+    cfg.MODEL.SIAM_NECK = CN()
+    # Channels of the 1x1 conv + BN that adjusts every backbone level.
+    cfg.MODEL.SIAM_NECK.OUT_CHANNELS = 256
+    # Side of the centre crop applied to template features (15x15 -> 7x7); 0 disables it.
+    cfg.MODEL.SIAM_NECK.TEMPLATE_CROP_SIZE = 7
+
+    # ---------------------------------------------------------------- RPN head (spec §4, §6, §8, §9)
+    cfg.MODEL.SIAM_RPN = CN()
+    # Registered name in SIAM_RPN_HEAD_REGISTRY.
+    cfg.MODEL.SIAM_RPN.HEAD_NAME = "MultiLevelDepthwiseRPNHead"
+    # Backbone levels that get a neck branch and a depthwise-xcorr RPN head each.
+    cfg.MODEL.SIAM_RPN.IN_FEATURES = ["res3", "res4", "res5"]
+    # Channels of the template/search 3x3 convs and of the hidden 1x1 conv in each head.
+    cfg.MODEL.SIAM_RPN.HIDDEN_CHANNELS = 256
+    # True: levels fused with learned softmax weights; False: plain mean of the levels.
+    cfg.MODEL.SIAM_RPN.WEIGHTED_FUSION = True
+    # Anchor grid spacing in search-crop pixels (the network's total stride).
+    cfg.MODEL.SIAM_RPN.ANCHOR_STRIDE = 8
+    # Anchor aspect ratios (h / w) and scales (anchor side = STRIDE * scale before the ratio).
+    cfg.MODEL.SIAM_RPN.ANCHOR_RATIOS = [0.33, 0.5, 1.0, 2.0, 3.0]
+    cfg.MODEL.SIAM_RPN.ANCHOR_SCALES = [8.0]
+    # Anchors with IoU >= the upper threshold are positives, < the lower one negatives.
+    cfg.MODEL.SIAM_RPN.IOU_THRESHOLDS = [0.3, 0.6]
+    # Per positive pair: at most POSITIVE_NUM positives and NEGATIVE_NUM negatives are sampled.
+    cfg.MODEL.SIAM_RPN.POSITIVE_NUM = 16
+    cfg.MODEL.SIAM_RPN.NEGATIVE_NUM = 48
+    # Per negative pair: NEGATIVE_PAIR_NUM anchors sampled as negatives from the
+    # (2R+1) x (2R+1) cells around the distractor's centre, R = NEGATIVE_PAIR_RADIUS.
+    cfg.MODEL.SIAM_RPN.NEGATIVE_PAIR_NUM = 16
+    cfg.MODEL.SIAM_RPN.NEGATIVE_PAIR_RADIUS = 3
+    # total loss = CLS_LOSS_WEIGHT * cls + LOC_LOSS_WEIGHT * loc
+    cfg.MODEL.SIAM_RPN.CLS_LOSS_WEIGHT = 1.0
+    cfg.MODEL.SIAM_RPN.LOC_LOSS_WEIGHT = 1.2
+    # Upper bound for the predicted dw/dh before exp() when decoding boxes (as detectron2's
+    # Box2BoxTransform scale_clamp): boxes can grow at most e^4.135 = 62.5x an anchor.
+    cfg.MODEL.SIAM_RPN.SCALE_CLAMP = 4.135166556742356
+
+
+def _add_input_config(cfg: CN) -> None:
+    # Pair-crop augmentation (spec §7.4), applied independently to template and search crops.
+    # SHIFT: max random shift in output-crop pixels; SCALE: max relative size change per axis;
+    # BLUR / FLIP / COLOR: probabilities of motion blur, horizontal flip and PCA colour jitter.
+    cfg.INPUT.TEMPLATE_AUG = CN()
+    cfg.INPUT.TEMPLATE_AUG.SHIFT = 4
+    cfg.INPUT.TEMPLATE_AUG.SCALE = 0.05
+    cfg.INPUT.TEMPLATE_AUG.BLUR = 0.0
+    cfg.INPUT.TEMPLATE_AUG.FLIP = 0.0
+    cfg.INPUT.TEMPLATE_AUG.COLOR = 1.0
+    cfg.INPUT.SEARCH_AUG = CN()
+    cfg.INPUT.SEARCH_AUG.SHIFT = 64
+    cfg.INPUT.SEARCH_AUG.SCALE = 0.18
+    cfg.INPUT.SEARCH_AUG.BLUR = 0.2
+    cfg.INPUT.SEARCH_AUG.FLIP = 0.0
+    cfg.INPUT.SEARCH_AUG.COLOR = 1.0
+    # Probability that a training pair is negative (search crop around another object).
+    cfg.INPUT.NEGATIVE_PAIR_PROB = 0.2
+    # Probability that both crops of a pair are converted to grayscale.
+    cfg.INPUT.GRAY_PROB = 0.0
+
+
+def _add_dataset_config(cfg: CN) -> None:
+    # Sampling weight of each DATASETS.TRAIN source (same order); empty = proportional to size.
+    cfg.DATASETS.TRAIN_WEIGHTS = []
+    # Max distance (in annotated frames) between template and search frame, per DATASETS.TRAIN
+    # source; empty = 100 for every source. Still-image sources (COCO) always use gap 0.
+    cfg.DATASETS.TRAIN_FRAME_RANGE = []
+    # Pairs drawn per "epoch" (pysot's VIDEOS_PER_EPOCH): the length of one pass of the sampler.
+    cfg.DATASETS.SAMPLES_PER_EPOCH = 600000
+    # Objects whose box is smaller than this (px, either side) are never used as targets.
+    cfg.DATASETS.MIN_BOX_SIZE = 4.0
+    # Skip COCO crowd boxes (iscrowd=1) as targets.
+    cfg.DATASETS.SKIP_CROWD = True
+
+
+def _add_solver_config(cfg: CN) -> None:
+    # SiamRPN++ schedule (spec §10): SOLVER.WARMUP_ITERS of geometric warm-up from
+    # BASE_LR * WARMUP_FACTOR to BASE_LR, then log-linear decay to BASE_LR * LOG_DECAY_END_FACTOR
+    # at MAX_ITER. Used when SOLVER.LR_SCHEDULER_NAME == "WarmupLogDecayLR".
+    cfg.SOLVER.LOG_DECAY_END_FACTOR = 0.1
+    # Iteration at which MODEL.SIAM_RESNET.TRAIN_STAGES start training (pysot: epoch 10 of 20).
+    # A negative value never unfreezes them.
+    cfg.SOLVER.BACKBONE_UNFREEZE_ITER = 0
+    # Learning-rate multiplier of backbone parameters once unfrozen.
+    cfg.SOLVER.BACKBONE_LR_FACTOR = 0.1
+
+
+def _add_tracker_config(cfg: CN) -> None:
+    # Online tracker hyper-parameters (spec §11).
+    cfg.TRACKER = CN()
+    # Scale/aspect-ratio change penalty: penalty = exp(-(r_c * s_c - 1) * PENALTY_K).
+    cfg.TRACKER.PENALTY_K = 0.04
+    # Weight of the cosine (Hann) window blended into the penalised scores.
+    cfg.TRACKER.WINDOW_INFLUENCE = 0.44
+    # Size smoothing: new size = (1 - lr) * old + lr * predicted, lr = penalty * score * LR.
+    cfg.TRACKER.LR = 0.4
+    # Smallest box side (px) the tracker reports.
+    cfg.TRACKER.MIN_SIZE = 10.0
+    # Fold BatchNorm into the preceding convs at tracker start (same outputs, less work).
+    cfg.TRACKER.FOLD_BATCHNORM = True
+    # Opt-in speed-ups with slightly different outputs: "fp32" | "fp16" | "bf16"
+    # (fp16 on CUDA only), channels-last memory format, and torch.compile.
+    cfg.TRACKER.PRECISION = "fp32"
+    cfg.TRACKER.CHANNELS_LAST = False
+    cfg.TRACKER.COMPILE = False

@@ -1,0 +1,229 @@
+"""Readers for single-object tracking sequences on disk (no torch, no detectron2).
+
+Layouts (see datasets/README.md):
+- ``generic`` (OTB-like): ``<seq>/img/*.jpg|png`` + ``<seq>/groundtruth.txt`` (or OTB's
+  ``groundtruth_rect.txt``), one ``x,y,w,h`` line per frame (commas, tabs or spaces).
+- ``got10k``: ``<seq>/00000001.jpg ...`` + ``groundtruth.txt`` (the test split has only the
+  first line) + optional ``absence.label`` (1 = target absent).
+- ``lasot``: ``<seq>/img/00000001.jpg ...`` + ``groundtruth.txt`` + ``full_occlusion.txt`` and
+  ``out_of_view.txt`` (one comma-separated line of 0/1 each).
+
+Boxes are returned exactly as the files hold them (no 1-based/0-based shift, STYLE §8).
+Frames whose box is unknown (GOT-10k test split) hold NaN.
+"""
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional, Union
+
+import numpy as np
+
+from ..utils.boxes import is_valid_xywh
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+LAYOUTS = ("generic", "got10k", "lasot")
+PathLike = Union[str, os.PathLike]
+
+
+@dataclass
+class Sequence:
+    """One annotated tracking sequence.
+
+    Attributes:
+        name: sequence name (folder name).
+        frame_paths: image file of every frame, in order.
+        boxes_xywh: float array (N, 4), ground truth per frame (NaN where unknown).
+        absent: bool array (N,), True where the dataset marks the target absent / fully
+            occluded / out of view.
+        layout: one of LAYOUTS.
+    """
+
+    name: str
+    frame_paths: List[str]
+    boxes_xywh: np.ndarray
+    absent: np.ndarray = field(default=None)
+    layout: str = "generic"
+
+    def __post_init__(self):
+        self.boxes_xywh = np.asarray(self.boxes_xywh, dtype=np.float64).reshape(-1, 4)
+        if self.absent is None:
+            self.absent = np.zeros(len(self.boxes_xywh), dtype=bool)
+        self.absent = np.asarray(self.absent, dtype=bool)
+        if not (len(self.frame_paths) == len(self.boxes_xywh) == len(self.absent)):
+            raise ValueError(
+                f"sequence '{self.name}': {len(self.frame_paths)} frames, "
+                f"{len(self.boxes_xywh)} boxes and {len(self.absent)} absence flags differ"
+            )
+
+    def __len__(self) -> int:
+        return len(self.frame_paths)
+
+    @property
+    def visible(self) -> np.ndarray:
+        """True where the target is present with a valid (finite, positive-size) box."""
+        return ~self.absent & is_valid_xywh(self.boxes_xywh)
+
+
+def read_box_file(path: PathLike) -> np.ndarray:
+    """Read one box per line (``x,y,w,h`` separated by commas, tabs or spaces) as (N, 4).
+
+    Empty trailing lines are ignored; ``NaN`` is accepted (some datasets use it for unknown).
+    """
+    boxes = []
+    with open(path) as f:
+        for line_number, line in enumerate(f, start=1):
+            text = line.strip()
+            if not text:
+                continue
+            parts = text.replace(",", " ").replace("\t", " ").split()
+            try:
+                values = [float(p) for p in parts]
+            except ValueError:
+                raise ValueError(f"{path}:{line_number}: '{text}' is not numeric (expected x,y,w,h)")
+            if len(values) != 4:
+                raise ValueError(
+                    f"{path}:{line_number}: '{text}' has {len(values)} numbers (expected x,y,w,h;"
+                    " polygon annotations are not supported)"
+                )
+            boxes.append(values)
+    if not boxes:
+        raise ValueError(f"{path}: no boxes in the file")
+    return np.asarray(boxes, dtype=np.float64)
+
+
+def _read_flags(path: Path, num_frames: int) -> np.ndarray:
+    """Read 0/1 flags separated by commas or newlines (LaSOT, GOT-10k label files)."""
+    text = path.read_text().replace(",", " ").split()
+    try:
+        flags = np.asarray([int(float(t)) for t in text], dtype=np.int64)
+    except ValueError:
+        raise ValueError(f"{path}: expected 0/1 flags")
+    if len(flags) != num_frames:
+        raise ValueError(f"{path}: {len(flags)} flags for {num_frames} frames")
+    return flags != 0
+
+
+def list_frames(folder: PathLike) -> List[str]:
+    """Sorted image files of a folder; error if there are none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"frame folder {folder} does not exist")
+    frames = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    if not frames:
+        raise FileNotFoundError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
+    return frames
+
+
+def _check_counts(folder: Path, frames: List[str], boxes: np.ndarray) -> None:
+    if len(frames) != len(boxes):
+        raise ValueError(
+            f"sequence {folder}: {len(frames)} frames but {len(boxes)} ground-truth boxes"
+        )
+
+
+def load_generic_sequence(folder: PathLike) -> Sequence:
+    folder = Path(folder)
+    gt_file = next(
+        (folder / n for n in ("groundtruth.txt", "groundtruth_rect.txt") if (folder / n).is_file()),
+        None,
+    )
+    if gt_file is None:
+        raise FileNotFoundError(f"sequence {folder}: no groundtruth.txt")
+    frames = list_frames(folder / "img")
+    boxes = read_box_file(gt_file)
+    _check_counts(folder, frames, boxes)
+    return Sequence(folder.name, frames, boxes, layout="generic")
+
+
+def load_got10k_sequence(folder: PathLike) -> Sequence:
+    folder = Path(folder)
+    frames = list_frames(folder)
+    boxes = read_box_file(folder / "groundtruth.txt")
+    if len(boxes) == 1 and len(frames) > 1:  # test split: only the initial box is public
+        boxes = np.vstack([boxes, np.full((len(frames) - 1, 4), np.nan)])
+    _check_counts(folder, frames, boxes)
+    absence_file = folder / "absence.label"
+    absent = _read_flags(absence_file, len(frames)) if absence_file.is_file() else None
+    return Sequence(folder.name, frames, boxes, absent, layout="got10k")
+
+
+def load_lasot_sequence(folder: PathLike) -> Sequence:
+    folder = Path(folder)
+    frames = list_frames(folder / "img")
+    boxes = read_box_file(folder / "groundtruth.txt")
+    _check_counts(folder, frames, boxes)
+    absent = np.zeros(len(frames), dtype=bool)
+    for flag_file in ("full_occlusion.txt", "out_of_view.txt"):
+        if (folder / flag_file).is_file():
+            absent |= _read_flags(folder / flag_file, len(frames))
+    return Sequence(folder.name, frames, boxes, absent, layout="lasot")
+
+
+LOADERS = {
+    "generic": load_generic_sequence,
+    "got10k": load_got10k_sequence,
+    "lasot": load_lasot_sequence,
+}
+
+
+def detect_layout(folder: PathLike) -> Optional[str]:
+    """Layout of one sequence folder, or None if it is not a sequence."""
+    folder = Path(folder)
+    if not (folder / "groundtruth.txt").is_file() and not (folder / "groundtruth_rect.txt").is_file():
+        return None
+    if (folder / "img").is_dir():
+        if (folder / "full_occlusion.txt").is_file() or (folder / "out_of_view.txt").is_file():
+            return "lasot"
+        return "generic"
+    if any(p.suffix.lower() in IMAGE_EXTENSIONS for p in folder.iterdir()):
+        return "got10k"
+    return None
+
+
+def load_sequence(folder: PathLike, layout: str = "auto") -> Sequence:
+    if layout == "auto":
+        layout = detect_layout(folder)
+        if layout is None:
+            raise FileNotFoundError(
+                f"{folder} is not a sequence folder: expected groundtruth.txt with img/ "
+                "(generic/OTB, LaSOT) or frames next to it (GOT-10k)"
+            )
+    if layout not in LOADERS:
+        raise ValueError(f"unknown sequence layout '{layout}', expected one of {LAYOUTS}")
+    return LOADERS[layout](folder)
+
+
+def find_sequence_folders(root: PathLike) -> List[Path]:
+    """Sequence folders under ``root`` (itself, its children, or LaSOT's class/sequence level).
+
+    A GOT-10k ``list.txt`` in ``root`` fixes the order and membership.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"dataset folder {root} does not exist")
+    if detect_layout(root):
+        return [root]
+    list_file = root / "list.txt"
+    if list_file.is_file():
+        names = [n.strip() for n in list_file.read_text().splitlines() if n.strip()]
+        missing = [n for n in names if not (root / n).is_dir()]
+        if missing:
+            raise FileNotFoundError(f"{list_file} lists missing sequences: {missing[:5]}")
+        return [root / n for n in names]
+    found = []
+    for child in sorted(p for p in root.iterdir() if p.is_dir()):
+        if detect_layout(child):
+            found.append(child)
+        else:  # LaSOT: <root>/<class>/<class>-<n>
+            found.extend(g for g in sorted(child.iterdir()) if g.is_dir() and detect_layout(g))
+    return found
+
+
+def load_sequences(root: PathLike, layout: str = "auto") -> List[Sequence]:
+    """Load every sequence under ``root``; error if none is found."""
+    folders = find_sequence_folders(root)
+    if not folders:
+        raise FileNotFoundError(
+            f"no tracking sequences under {root} (see datasets/README.md for the layouts)"
+        )
+    return [load_sequence(f, layout) for f in folders]
