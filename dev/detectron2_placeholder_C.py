@@ -4,7 +4,8 @@ Installed by ``dev/setup_env.sh`` when only the pure-Python detectron2 sources c
 installed (PyPI's ``pb1-detectron2==0.6``, whose sdist lacks the C++/CUDA sources).
 detectron2 imports ``_C`` at module level in a few places, so the module must exist; siamtrack
 itself uses none of the compiled ops. Any op lookup raises an error naming the op and saying
-how to get the compiled build.
+how to get the compiled build. The three build-information functions that detectron2's
+``collect_env`` (run by ``default_setup``) reads are answered, since they are not ops.
 """
 
 __siamtrack_placeholder__ = True
@@ -15,6 +16,18 @@ _HOW_TO_FIX = (
     "(see https://detectron2.readthedocs.io/en/latest/tutorials/install.html), "
     "then re-run `make setup`."
 )
+
+
+def get_compiler_version() -> str:
+    return "none (pure-Python detectron2 fallback, no compiled ops)"
+
+
+def get_cuda_version() -> str:
+    return "none (pure-Python detectron2 fallback, no compiled ops)"
+
+
+def has_cuda() -> bool:
+    return False
 
 
 class CompiledOpUnavailableError(AttributeError):

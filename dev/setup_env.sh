@@ -117,6 +117,10 @@ else
 fi
 flavour=$(d2_flavour)
 case "$flavour" in official|fallback) ;; *) die "detectron2 is $flavour after installation" ;; esac
+if [ "$flavour" = fallback ]; then  # keep the installed placeholder in sync with dev/
+  installed_c=$("$VPY" -c 'import detectron2._C as c; print(c.__file__)')
+  cp "$ROOT/dev/detectron2_placeholder_C.py" "$installed_c"
+fi
 
 # --- 4. siamtrack and its remaining dependencies -------------------------------------------------
 step "installing siamtrack (editable) and test/dev dependencies"

@@ -38,9 +38,10 @@ def _add_model_config(cfg: CN) -> None:
     # Depth, widths, norm and OUT_FEATURES come from detectron2's MODEL.RESNETS.* keys.
     cfg.MODEL.SIAM_RESNET = CN()
     # "pysot": pysot's resnet_atrous layout (7x7 stem with padding 0, 3x3 projection shortcuts,
-    #   15x15 template / 31x31 search features) so pysot's checkpoints load exactly.
+    #   15x15 template / 31x31 search features) so pysot's checkpoints load exactly; crop sizes
+    #   8n + 7 (127/255) centre its receptive-field grid.
     # "standard": torchvision/detectron2 ResNet layout (padded stem, 1x1 shortcuts) so ImageNet
-    #   checkpoints (detectron2 .pkl, torchvision resnet*.pth) load.
+    #   checkpoints (detectron2 .pkl, torchvision resnet*.pth) load; crop sizes 8n + 1 (129/257).
     cfg.MODEL.SIAM_RESNET.LAYOUT = "pysot"
     # Dilation of res4 and res5; these stages keep stride 1, so the total stride stays 8.
     cfg.MODEL.SIAM_RESNET.RES4_DILATION = 2
@@ -53,7 +54,8 @@ def _add_model_config(cfg: CN) -> None:
     cfg.MODEL.SIAM_NECK = CN()
     # Channels of the 1x1 conv + BN that adjusts every backbone level.
     cfg.MODEL.SIAM_NECK.OUT_CHANNELS = 256
-    # Side of the centre crop applied to template features (15x15 -> 7x7); 0 disables it.
+    # Side of the centre crop applied to template features (15x15 -> 7x7) when they are larger;
+    # 0 disables it.
     cfg.MODEL.SIAM_NECK.TEMPLATE_CROP_SIZE = 7
 
     # ---------------------------------------------------------------- RPN head (spec §4, §6, §8, §9)
@@ -83,8 +85,8 @@ def _add_model_config(cfg: CN) -> None:
     # total loss = CLS_LOSS_WEIGHT * cls + LOC_LOSS_WEIGHT * loc
     cfg.MODEL.SIAM_RPN.CLS_LOSS_WEIGHT = 1.0
     cfg.MODEL.SIAM_RPN.LOC_LOSS_WEIGHT = 1.2
-    # Upper bound for the predicted dw/dh before exp() when decoding boxes (as detectron2's
-    # Box2BoxTransform scale_clamp): boxes can grow at most e^4.135 = 62.5x an anchor.
+    # Bound of |dw| and |dh| before exp() when decoding boxes (detectron2's Box2BoxTransform
+    # scale_clamp, applied both ways): box sides stay within 1/62.5x .. 62.5x an anchor's.
     cfg.MODEL.SIAM_RPN.SCALE_CLAMP = 4.135166556742356
 
 
@@ -111,14 +113,16 @@ def _add_input_config(cfg: CN) -> None:
 
 
 def _add_dataset_config(cfg: CN) -> None:
-    # Sampling weight of each DATASETS.TRAIN source (same order); empty = proportional to size.
+    # Sampling weight of each DATASETS.TRAIN source (same order, or one value for all); empty =
+    # proportional to size (number of images of a still-image source, of sequences otherwise).
     cfg.DATASETS.TRAIN_WEIGHTS = []
-    # Max distance (in annotated frames) between template and search frame, per DATASETS.TRAIN
-    # source; empty = 100 for every source. Still-image sources (COCO) always use gap 0.
+    # Max distance (frame numbers) between template and search frame, per DATASETS.TRAIN source
+    # (or one value for all); empty = 100 for every source. Still-image sources use gap 0.
     cfg.DATASETS.TRAIN_FRAME_RANGE = []
-    # Pairs drawn per "epoch" (pysot's VIDEOS_PER_EPOCH): the length of one pass of the sampler.
+    # Pairs per "epoch" (pysot's VIDEOS_PER_EPOCH): each epoch splits this many samples between
+    # the sources by weight and uses a source's images/sequences evenly (pysot's NUM_USE idea).
     cfg.DATASETS.SAMPLES_PER_EPOCH = 600000
-    # Objects whose box is smaller than this (px, either side) are never used as targets.
+    # Objects / frames whose box is smaller than this (px, either side) are never used as targets.
     cfg.DATASETS.MIN_BOX_SIZE = 4.0
     # Skip COCO crowd boxes (iscrowd=1) as targets.
     cfg.DATASETS.SKIP_CROWD = True

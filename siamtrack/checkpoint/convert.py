@@ -1,0 +1,62 @@
+"""Convert a pysot (or torchvision-named ResNet) weight file to a siamtrack checkpoint file."""
+
+import os
+import tempfile
+from typing import Any, Dict, Optional
+
+import torch
+from torch import nn
+
+from .conversion import InvalidCheckpointError, read_checkpoint
+
+__all__ = ["convert_checkpoint_file"]
+
+
+def convert_checkpoint_file(
+    input_path: str,
+    output_path: str,
+    *,
+    model: Optional[nn.Module] = None,
+    overwrite: bool = False,
+) -> Dict[str, Any]:
+    """Read ``input_path`` (pysot ``model.pth`` or a torchvision-named ResNet), rename its keys
+    and write ``{"model": state_dict, "__author__": ..., "source": input_path}`` to
+    ``output_path``, which ``SiamCheckpointer`` (and plain ``DetectionCheckpointer``) load.
+
+    Args:
+        input_path: the file to convert.
+        output_path: where to write; an existing file is kept unless ``overwrite``.
+        model: if given (e.g. built from the matching config), the converted weights are
+            loaded into it first, so shape or coverage problems stop the conversion.
+        overwrite: replace an existing ``output_path``.
+
+    Returns:
+        {"format": detected input format, "num_tensors": int, "output": output_path}.
+
+    Raises:
+        FileExistsError: ``output_path`` exists and ``overwrite`` is False.
+        InvalidCheckpointError: unreadable input, unmapped keys, or weights that do not fit.
+    """
+    if os.path.exists(output_path) and not overwrite:
+        raise FileExistsError(f"{output_path} exists; choose another name or pass overwrite")
+    fmt, state_dict, _ = read_checkpoint(input_path)
+    if fmt not in ("pysot", "resnet"):
+        raise InvalidCheckpointError(
+            f"{input_path} is a '{fmt}' checkpoint, not a pysot or torchvision-named ResNet one"
+        )
+    if model is not None:
+        from .siam_checkpointer import SiamCheckpointer
+
+        SiamCheckpointer(model).load_weights(state_dict, fmt=fmt, source=input_path)
+    data = {"model": state_dict, "__author__": f"siamtrack (from {fmt})", "source": input_path}
+    directory = os.path.dirname(os.path.abspath(output_path))
+    os.makedirs(directory, exist_ok=True)
+    handle, tmp_path = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    os.close(handle)
+    try:
+        torch.save(data, tmp_path)
+        os.replace(tmp_path, output_path)
+    finally:
+        if os.path.exists(tmp_path):
+            os.remove(tmp_path)
+    return {"format": fmt, "num_tensors": len(state_dict), "output": output_path}

@@ -1,0 +1,384 @@
+"""``SiameseRPN``: SiamRPN++ as a detectron2 meta-architecture.
+
+Stateless inference API (the tracker holds the state)::
+
+    template_features = model.encode_template(template_images)   # (B, 3, T, T) BGR 0-255
+    output = model.track(template_features, search_images)       # (B, 3, S, S) BGR 0-255
+    output.scores         # (B, A, H, W) foreground probability
+    output.boxes_cxcywh   # (B, A, H, W, 4) boxes in search-crop pixels; crop centre = (S/2, S/2)
+
+Training: ``model(batched_inputs)`` in train mode with the pair mapper's dicts returns
+``{"loss_cls", "loss_loc"}`` (already weighted); in eval mode it returns one
+``{"scores": (A, H, W), "boxes_cxcywh": (A, H, W, 4)}`` per input.
+"""
+
+from typing import Dict, List, NamedTuple, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from detectron2.config import configurable
+from detectron2.layers import ShapeSpec
+from detectron2.modeling import META_ARCH_REGISTRY, Backbone, build_backbone
+from detectron2.modeling.box_regression import Box2BoxTransform
+from detectron2.modeling.matcher import Matcher
+from torch import nn
+
+from .anchors import anchor_grid_cxcywh, anchor_shapes_wh, cxcywh_to_xyxy, decode_boxes_cxcywh
+from .anchors import score_map_geometry
+from .losses import label_negative_pair, label_positive_pair, siamese_rpn_losses
+from .neck import SiamNeck
+from .rpn_head import build_siam_rpn_head
+
+__all__ = ["SiameseRPN", "TemplateFeatures", "SiamTrackOutput"]
+
+
+class TemplateFeatures(NamedTuple):
+    """Everything the per-frame step needs from the template: the head's correlation kernels.
+
+    Attributes:
+        cls_kernels: one (B, hidden, k, k) tensor per level (output of each cls template conv).
+        loc_kernels: the same for the loc branches.
+    """
+
+    cls_kernels: Tuple[torch.Tensor, ...]
+    loc_kernels: Tuple[torch.Tensor, ...]
+
+    @property
+    def batch_size(self) -> int:
+        return self.cls_kernels[0].shape[0]
+
+    def to(self, *args, **kwargs) -> "TemplateFeatures":
+        """Apply ``Tensor.to(*args, **kwargs)`` to every kernel (device, dtype, memory format)."""
+        return TemplateFeatures(
+            tuple(k.to(*args, **kwargs) for k in self.cls_kernels),
+            tuple(k.to(*args, **kwargs) for k in self.loc_kernels),
+        )
+
+
+class SiamTrackOutput(NamedTuple):
+    """Result of one tracking step for all anchors.
+
+    Attributes:
+        scores: (B, A, H, W) foreground probability (softmax over background/foreground).
+        boxes_cxcywh: (B, A, H, W, 4) decoded (cx, cy, w, h), absolute continuous
+            search-crop pixel coordinates; anchors are centred on (S/2, S/2).
+    """
+
+    scores: torch.Tensor
+    boxes_cxcywh: torch.Tensor
+
+
+@META_ARCH_REGISTRY.register()
+class SiameseRPN(nn.Module):
+    """SiamRPN++: shared backbone, neck, multi-level depthwise-xcorr RPN head."""
+
+    @configurable
+    def __init__(
+        self,
+        *,
+        backbone: Backbone,
+        neck: SiamNeck,
+        rpn_head: nn.Module,
+        template_size: int,
+        search_size: int,
+        pixel_mean: Sequence[float],
+        pixel_std: Sequence[float],
+        input_format: str = "BGR",
+        anchor_stride: int = 8,
+        anchor_ratios: Sequence[float] = (0.33, 0.5, 1.0, 2.0, 3.0),
+        anchor_scales: Sequence[float] = (8.0,),
+        iou_thresholds: Sequence[float] = (0.3, 0.6),
+        positive_num: int = 16,
+        negative_num: int = 48,
+        negative_pair_num: int = 16,
+        negative_pair_radius: int = 3,
+        cls_loss_weight: float = 1.0,
+        loc_loss_weight: float = 1.2,
+        scale_clamp: float = 4.135166556742356,
+    ):
+        """
+        Args:
+            backbone: a ``SiamResNet`` (stride-8 features with ``feature_grid``).
+            neck: per-level adjustment and template centre crop.
+            rpn_head: e.g. ``MultiLevelDepthwiseRPNHead`` (``template_kernels`` /
+                ``forward_with_kernels``).
+            template_size, search_size: crop sides T and S the network is built for.
+            pixel_mean, pixel_std: per-channel normalisation, in ``input_format`` order
+                (pysot: 0 and 1 on raw BGR 0-255).
+            input_format: "BGR" (inputs used as given) or "RGB" (inputs, always BGR, are
+                flipped to RGB before normalisation; for torchvision ImageNet weights).
+            anchor_stride, anchor_ratios, anchor_scales: anchor shapes (spec §6); the stride
+                must equal the network's.
+            iou_thresholds: [negative below, positive at or above].
+            positive_num, negative_num: sampled anchors per positive pair.
+            negative_pair_num, negative_pair_radius: sampling of negative pairs.
+            cls_loss_weight, loc_loss_weight: loss weights.
+            scale_clamp: bound of |dw|, |dh| at decode.
+        """
+        super().__init__()
+        self.backbone = backbone
+        self.neck = neck
+        self.rpn_head = rpn_head
+        self._template_size = int(template_size)
+        self._search_size = int(search_size)
+        if input_format not in ("BGR", "RGB"):
+            raise ValueError(f"input_format must be 'BGR' or 'RGB', got {input_format!r}")
+        self.input_format = input_format
+        if len(pixel_mean) != 3 or len(pixel_std) != 3:
+            raise ValueError(f"pixel_mean/pixel_std need 3 values, got {pixel_mean}, {pixel_std}")
+        self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(1, 3, 1, 1), False)
+        self.register_buffer("pixel_std", torch.tensor(pixel_std).view(1, 3, 1, 1), False)
+
+        self.geometry = score_map_geometry(
+            backbone, neck.crop_start, neck.template_crop_size, template_size, search_size
+        )
+        if anchor_stride != self.geometry.stride:
+            raise ValueError(
+                f"MODEL.SIAM_RPN.ANCHOR_STRIDE={anchor_stride} differs from the network stride "
+                f"{self.geometry.stride}"
+            )
+        shapes = anchor_shapes_wh(anchor_stride, anchor_ratios, anchor_scales)
+        anchors = anchor_grid_cxcywh(
+            shapes, self.geometry.size, self.geometry.first_center, self.geometry.stride
+        )
+        # Not a buffer: anchors stay float32 (exact half-pixel centres) whatever dtype the
+        # model is cast to; a copy per device is cached.
+        self._anchors_cpu = anchors  # (A, H, W, 4)
+        self._anchors_on_device: Dict[torch.device, torch.Tensor] = {}
+
+        self.matcher = Matcher(list(iou_thresholds), [0, -1, 1], allow_low_quality_matches=False)
+        self.box2box_transform = Box2BoxTransform(weights=(1.0, 1.0, 1.0, 1.0))
+        self.positive_num, self.negative_num = positive_num, negative_num
+        self.negative_pair_num, self.negative_pair_radius = negative_pair_num, negative_pair_radius
+        self.cls_loss_weight, self.loc_loss_weight = cls_loss_weight, loc_loss_weight
+        self.scale_clamp = scale_clamp
+
+    @classmethod
+    def from_config(cls, cfg):
+        backbone = build_backbone(cfg)
+        rpn = cfg.MODEL.SIAM_RPN
+        neck = SiamNeck(
+            backbone.output_shape(),
+            list(rpn.IN_FEATURES),
+            out_channels=cfg.MODEL.SIAM_NECK.OUT_CHANNELS,
+            template_crop_size=cfg.MODEL.SIAM_NECK.TEMPLATE_CROP_SIZE,
+        )
+        head_shapes = {
+            name: ShapeSpec(channels=neck.out_channels, stride=backbone.output_shape()[name].stride)
+            for name in rpn.IN_FEATURES
+        }
+        return {
+            "backbone": backbone,
+            "neck": neck,
+            "rpn_head": build_siam_rpn_head(cfg, head_shapes),
+            "template_size": cfg.MODEL.SIAMESE.TEMPLATE_SIZE,
+            "search_size": cfg.MODEL.SIAMESE.SEARCH_SIZE,
+            "pixel_mean": list(cfg.MODEL.PIXEL_MEAN),
+            "pixel_std": list(cfg.MODEL.PIXEL_STD),
+            "input_format": cfg.INPUT.FORMAT,
+            "anchor_stride": rpn.ANCHOR_STRIDE,
+            "anchor_ratios": list(rpn.ANCHOR_RATIOS),
+            "anchor_scales": list(rpn.ANCHOR_SCALES),
+            "iou_thresholds": list(rpn.IOU_THRESHOLDS),
+            "positive_num": rpn.POSITIVE_NUM,
+            "negative_num": rpn.NEGATIVE_NUM,
+            "negative_pair_num": rpn.NEGATIVE_PAIR_NUM,
+            "negative_pair_radius": rpn.NEGATIVE_PAIR_RADIUS,
+            "cls_loss_weight": rpn.CLS_LOSS_WEIGHT,
+            "loc_loss_weight": rpn.LOC_LOSS_WEIGHT,
+            "scale_clamp": rpn.SCALE_CLAMP,
+        }
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def device(self) -> torch.device:
+        return self.pixel_mean.device
+
+    @property
+    def template_size(self) -> int:
+        """T: side of the template crop in pixels."""
+        return self._template_size
+
+    @property
+    def search_size(self) -> int:
+        """S: side of the search crop in pixels."""
+        return self._search_size
+
+    @property
+    def anchors_cxcywh(self) -> torch.Tensor:
+        """(A, H, W, 4) float32 anchors (cx, cy, w, h) in search-crop pixels, on ``device``."""
+        device = self.device
+        if device not in self._anchors_on_device:
+            self._anchors_on_device[device] = self._anchors_cpu.to(device)
+        return self._anchors_on_device[device]
+
+    @property
+    def num_anchors(self) -> int:
+        """A: anchors per score-map cell."""
+        return self.anchors_cxcywh.shape[0]
+
+    @property
+    def score_size(self) -> int:
+        """H = W of the score map (25 for pysot's 127/255)."""
+        return self.geometry.size
+
+    # ------------------------------------------------------------------ inference API
+    def encode_template(self, template_images: torch.Tensor) -> TemplateFeatures:
+        """Run the template branch once per target.
+
+        Args:
+            template_images: (B, 3, T, T) uint8 or float, BGR 0-255, any device.
+
+        Returns:
+            TemplateFeatures holding the head's template-side conv outputs (cached kernels).
+        """
+        images = self._normalize(
+            template_images, "template_images", self._template_size, "template"
+        )
+        features = self.neck(self.backbone(images), is_template=True)
+        cls_kernels, loc_kernels = self.rpn_head.template_kernels(features)
+        return TemplateFeatures(tuple(cls_kernels), tuple(loc_kernels))
+
+    def track(
+        self, template_features: TemplateFeatures, search_images: torch.Tensor
+    ) -> SiamTrackOutput:
+        """One tracking step: search branch + correlation with the cached kernels + decoding.
+
+        Args:
+            template_features: from ``encode_template``; batch 1 (shared) or B.
+            search_images: (B, 3, S, S) uint8 or float, BGR 0-255, any device.
+
+        Returns:
+            SiamTrackOutput with scores (B, A, H, W) and boxes_cxcywh (B, A, H, W, 4).
+        """
+        images = self._normalize(search_images, "search_images", self._search_size, "search")
+        batch = images.shape[0]
+        if template_features.batch_size not in (1, batch):
+            raise ValueError(
+                f"template_features has batch {template_features.batch_size}; expected 1 or "
+                f"the search batch {batch}"
+            )
+        features = self.neck(self.backbone(images), is_template=False)
+        cls_logits, loc_deltas = self.rpn_head.forward_with_kernels(
+            template_features.cls_kernels, template_features.loc_kernels, features
+        )
+        return self._decode(cls_logits, loc_deltas)
+
+    # ------------------------------------------------------------------ training / eval
+    def forward(self, batched_inputs: List[Dict]):
+        """Training losses (train mode) or per-input predictions (eval mode).
+
+        Args:
+            batched_inputs: list of dicts with "template" (3, T, T) and "search" (3, S, S)
+                uint8 BGR tensors; for training also "search_box_xyxy" (4,) float target box
+                in search-crop coordinates and "is_negative" (bool). Other keys are ignored.
+
+        Returns:
+            train: {"loss_cls", "loss_loc"} weighted by the config weights;
+            eval: list of {"scores": (A, H, W), "boxes_cxcywh": (A, H, W, 4)}.
+        """
+        if not batched_inputs:
+            raise ValueError("SiameseRPN.forward got an empty batch")
+        templates = self._stack(batched_inputs, "template")
+        searches = self._stack(batched_inputs, "search")
+        if not self.training:
+            output = self.track(self.encode_template(templates), searches)
+            return [
+                {"scores": s, "boxes_cxcywh": b} for s, b in zip(output.scores, output.boxes_cxcywh)
+            ]
+        boxes = self._stack(batched_inputs, "search_box_xyxy").to(self.device, torch.float32)
+        is_negative = torch.tensor([bool(x["is_negative"]) for x in batched_inputs])
+        templates = self._normalize(
+            templates, 'inputs["template"]', self._template_size, "template"
+        )
+        searches = self._normalize(searches, 'inputs["search"]', self._search_size, "search")
+        # separate backbone/neck calls: BatchNorm statistics per branch, as in pysot
+        template_features = self.neck(self.backbone(templates), is_template=True)
+        search_features = self.neck(self.backbone(searches), is_template=False)
+        cls_logits, loc_deltas = self.rpn_head(template_features, search_features)
+        labels, target_deltas = self.label_anchors(boxes, is_negative)
+        loss_cls, loss_loc = siamese_rpn_losses(cls_logits, loc_deltas, labels, target_deltas)
+        return {
+            "loss_cls": loss_cls * self.cls_loss_weight,
+            "loss_loc": loss_loc * self.loc_loss_weight,
+        }
+
+    @torch.no_grad()
+    def label_anchors(
+        self, boxes_xyxy: torch.Tensor, is_negative: torch.Tensor
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Training targets of a batch (spec §8, see ``losses.py``).
+
+        Args:
+            boxes_xyxy: (B, 4) target (or distractor) boxes in search-crop coordinates.
+            is_negative: (B,) bool, True for negative pairs.
+
+        Returns:
+            labels (B, A, H, W) int64 in {-1, 0, 1}; target deltas (B, A, H, W, 4).
+        """
+        if not torch.isfinite(boxes_xyxy).all():
+            raise ValueError(f"search_box_xyxy must be finite, got {boxes_xyxy.tolist()}")
+        anchors = self.anchors_cxcywh
+        anchors_xyxy = cxcywh_to_xyxy(anchors.reshape(-1, 4))
+        all_labels, all_deltas = [], []
+        for box, negative in zip(boxes_xyxy, is_negative.tolist()):
+            if negative:
+                labels = label_negative_pair(
+                    self.num_anchors,
+                    self.geometry.size,
+                    self.geometry.first_center,
+                    self.geometry.stride,
+                    box,
+                    self.negative_pair_radius,
+                    self.negative_pair_num,
+                )
+                deltas = torch.zeros_like(anchors_xyxy)
+            else:
+                labels, deltas = label_positive_pair(
+                    anchors_xyxy,
+                    box,
+                    self.matcher,
+                    self.box2box_transform,
+                    self.positive_num,
+                    self.negative_num,
+                )
+            all_labels.append(labels.view(anchors.shape[:3]))
+            all_deltas.append(deltas.view(anchors.shape))
+        return torch.stack(all_labels), torch.stack(all_deltas)
+
+    # ------------------------------------------------------------------ helpers
+    def _decode(self, cls_logits: torch.Tensor, loc_deltas: torch.Tensor) -> SiamTrackOutput:
+        batch, _, height, width = cls_logits.shape
+        num_anchors = self.num_anchors
+        if (height, width) != tuple(self.anchors_cxcywh.shape[1:3]):
+            raise RuntimeError(
+                f"score map {height}x{width} does not match the anchor grid "
+                f"{tuple(self.anchors_cxcywh.shape[1:3])}"
+            )
+        scores = F.softmax(cls_logits.float().view(batch, 2, num_anchors, height, width), dim=1)
+        deltas = loc_deltas.view(batch, 4, num_anchors, height, width).permute(0, 2, 3, 4, 1)
+        boxes = decode_boxes_cxcywh(deltas, self.anchors_cxcywh.unsqueeze(0), self.scale_clamp)
+        return SiamTrackOutput(scores[:, 1], boxes)
+
+    @staticmethod
+    def _stack(batched_inputs: List[Dict], key: str) -> torch.Tensor:
+        try:
+            return torch.stack([torch.as_tensor(x[key]) for x in batched_inputs])
+        except KeyError:
+            raise KeyError(
+                f"every input dict needs {key!r} (got keys {sorted(batched_inputs[0])}); "
+                "training inputs hold 'template', 'search', 'search_box_xyxy', 'is_negative'"
+            ) from None
+        except RuntimeError as error:
+            raise ValueError(f"inputs' {key!r} tensors differ in shape: {error}") from None
+
+    def _normalize(self, images: torch.Tensor, name: str, size: int, kind: str) -> torch.Tensor:
+        expected = f"(B, 3, {size}, {size}) BGR NCHW tensor ({kind} size of this model: {size})"
+        if not isinstance(images, torch.Tensor):
+            raise TypeError(f"{name} must be a {expected}, got {type(images).__name__}")
+        if images.dim() != 4 or images.shape[1] != 3 or tuple(images.shape[2:]) != (size, size):
+            raise ValueError(f"{name} must be a {expected}, got shape {tuple(images.shape)}")
+        images = images.to(device=self.device, dtype=self.pixel_mean.dtype, non_blocking=True)
+        if self.input_format == "RGB":
+            images = images.flip(1)
+        return (images - self.pixel_mean) / self.pixel_std

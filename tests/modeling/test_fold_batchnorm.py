@@ -1,0 +1,39 @@
+"""fold_batchnorm: same outputs as the eval-mode model, no BatchNorm left, input untouched."""
+
+import pytest
+import torch
+
+from siamtrack.modeling import count_batchnorm, fold_batchnorm
+
+from .helpers import TINY_CONFIGS, build, randomize_batchnorm, random_images
+
+
+@pytest.mark.parametrize("layout, freeze_at", [("pysot", 0), ("standard", 2)])
+def test_folded_model_matches_unfused(layout, freeze_at):
+    # freeze_at 2 turns stem/res2 BN into FrozenBatchNorm2d: both kinds are folded
+    model = build(TINY_CONFIGS[layout], "MODEL.BACKBONE.FREEZE_AT", freeze_at)
+    model = randomize_batchnorm(model).train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    folded = fold_batchnorm(model)
+    assert not folded.training and model.training  # copy in eval mode, original untouched
+    assert count_batchnorm(model) > 0 and count_batchnorm(folded) == 0
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+    model.eval()
+    template = random_images(2, model.template_size, 5)
+    search = random_images(2, model.search_size, 6)
+    with torch.no_grad():
+        expected, expected_output = _head_outputs(model, template, search)
+        actual, actual_output = _head_outputs(folded, template, search)
+    for a, e in zip(actual, expected):  # raw logits/deltas, relative to their scale
+        assert (a - e).abs().max() <= 1e-5 * e.abs().max()
+    torch.testing.assert_close(actual_output.scores, expected_output.scores, rtol=0, atol=1e-3)
+
+
+def _head_outputs(model, template, search):
+    features = model.encode_template(template)
+    search_features = model.neck(model.backbone(search.float()), is_template=False)
+    raw = model.rpn_head.forward_with_kernels(
+        features.cls_kernels, features.loc_kernels, search_features
+    )
+    return raw, model.track(features, search)

@@ -1,0 +1,84 @@
+#!/usr/bin/env python
+"""Parameter count and compute (fvcore GMAC) of a siamtrack model, per branch.
+
+python tools/analyze_model.py --config-file configs/siamrpn_R_50_l234_dwxcorr.yaml
+python tools/analyze_model.py --config-file configs/... --opts MODEL.RESNETS.DEPTH 18
+"""
+
+import argparse
+import json
+import logging
+
+import torch
+from detectron2.config import get_cfg
+from detectron2.modeling import build_model
+
+import siamtrack  # noqa: F401  (registers the model)
+from siamtrack import add_siamtrack_config
+from siamtrack.modeling.analysis import analyze_flops, count_parameters
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config-file", required=True, help="path to a siamtrack config yaml")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead")
+    parser.add_argument(
+        "--opts", nargs=argparse.REMAINDER, default=[], help="config overrides: KEY VALUE ..."
+    )
+    return parser.parse_args(argv)
+
+
+def build_cfg(args):
+    cfg = add_siamtrack_config(get_cfg())
+    cfg.merge_from_file(args.config_file)
+    cfg.merge_from_list(args.opts)
+    cfg.MODEL.DEVICE = "cpu"
+    cfg.MODEL.WEIGHTS = ""
+    cfg.freeze()
+    return cfg
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    logging.getLogger("fvcore").setLevel(logging.ERROR)
+    torch.manual_seed(0)
+    cfg = build_cfg(args)
+    model = build_model(cfg).eval()
+    report = {
+        "config": args.config_file,
+        "template_size": model.template_size,
+        "search_size": model.search_size,
+        "score_map": [model.num_anchors, model.score_size, model.score_size],
+        "parameters": count_parameters(model),
+        "gmac": analyze_flops(model),
+    }
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return report
+    params, gmac = report["parameters"], report["gmac"]
+    print(f"config: {args.config_file}")
+    print(
+        f"crops: template {model.template_size}, search {model.search_size}; "
+        f"score map A x H x W = {model.num_anchors} x {model.score_size} x {model.score_size}"
+    )
+    print(f"parameters: {params['total']:,} (trainable now: {params['trainable']:,})")
+    for part in ("backbone", "neck", "rpn_head"):
+        print(f"  {part:<10} {params.get(part, 0):>12,}")
+    print("GMAC (fvcore, 1 multiply-add = 1; x2 for GFLOPs), batch 1:")
+    rows = [
+        ("template branch (backbone + neck), once per target", "template_branch"),
+        ("template kernels (head template convs), once per target", "template_kernels"),
+        ("tracking step, cached kernels (siamtrack track())", "track_step"),
+        ("  of which backbone", "track_step/backbone"),
+        ("  of which neck", "track_step/neck"),
+        ("  of which rpn_head", "track_step/rpn_head"),
+        ("tracking step as pysot counts it (recomputes kernels)", "track_step_pysot"),
+        ("training pair (template + search + head)", "training_pair"),
+    ]
+    for label, key in rows:
+        print(f"  {label:<56} {gmac[key]:8.3f}")
+    return report
+
+
+if __name__ == "__main__":
+    main()
