@@ -25,3 +25,15 @@ def shared_data() -> Path:
             "set SIAMTRACK_SHARED_DATA to the folder holding them"
         )
     return path
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """Tests run tiny networks: one intra-op thread is faster than two (no thread hand-off per
+    small op) and immune to a busy machine. Restored after each test."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -1,0 +1,154 @@
+"""``SiamTrainer``: detectron2's DefaultTrainer with the SiamRPN++ recipe (spec §10).
+
+What differs from ``DefaultTrainer``:
+- data: pair batches from ``siamtrack.data.build_pair_train_loader``;
+- optimizer / LR schedule: ``engine.solver`` (backbone at 0.1x LR, warm-up + log decay,
+  full-model gradient clipping);
+- backbone freezing: ``hooks.BackboneUnfreezeHook``;
+- distributed: DistributedDataParallel also on CPU (gloo), where detectron2's
+  ``create_ddp_model`` would pass GPU ``device_ids``;
+- checkpoints: ``SiamCheckpointer`` (also reads pysot and ImageNet weights);
+- evaluation (``test``): one-pass evaluation (OPE) of the online tracker on the sequence datasets
+  in ``DATASETS.TEST``, reported as success AUC / precision to detectron2's metrics.
+"""
+import logging
+import weakref
+from collections import OrderedDict
+from typing import Dict
+
+import torch
+from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase
+from detectron2.modeling import build_model
+from detectron2.utils import comm
+from detectron2.utils.logger import setup_logger
+from torch.nn.parallel import DistributedDataParallel
+
+from ..checkpoint import SiamCheckpointer
+from ..data import build_pair_train_loader, get_sequences
+from . import solver
+from .hooks import BackboneUnfreezeHook, set_stages_trainable
+
+logger = logging.getLogger(__name__)
+
+
+def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
+    return model.module if isinstance(model, DistributedDataParallel) else model
+
+
+def wrap_distributed(model: torch.nn.Module) -> torch.nn.Module:
+    """DistributedDataParallel on the model's own device (GPU ids only for CUDA models)."""
+    if comm.get_world_size() == 1:
+        return model
+    on_cuda = next(model.parameters()).device.type == "cuda"
+    device_ids = [comm.get_local_rank()] if on_cuda else None
+    return DistributedDataParallel(model, device_ids=device_ids, broadcast_buffers=False)
+
+
+class SiamTrainer(DefaultTrainer):
+    """Trains a ``SiameseRPN`` model from a config; see the module docstring."""
+
+    def __init__(self, cfg):
+        TrainerBase.__init__(self)
+        if not logging.getLogger("detectron2").isEnabledFor(logging.INFO):
+            setup_logger()
+        cfg = self.auto_scale_workers(cfg, comm.get_world_size())
+        model = self.build_model(cfg)
+        optimizer = self.build_optimizer(cfg, model)
+        data_loader = self.build_train_loader(cfg)
+        use_amp = cfg.SOLVER.AMP.ENABLED and torch.cuda.is_available()
+        self._trainer = (AMPTrainer if use_amp else SimpleTrainer)(
+            wrap_distributed(model), data_loader, optimizer
+        )
+        self.scheduler = self.build_lr_scheduler(cfg, optimizer)
+        self.checkpointer = SiamCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        self.start_iter = 0
+        self.max_iter = cfg.SOLVER.MAX_ITER
+        self.cfg = cfg
+        self.register_hooks(self.build_hooks())
+
+    def _rewrap_model(self) -> None:
+        """Rebuild the DDP wrapper after ``requires_grad`` changed (DDP fixes its set of
+        gradient-carrying parameters at construction)."""
+        if comm.get_world_size() > 1:
+            self._trainer.model = wrap_distributed(unwrap_model(self._trainer.model))
+
+    def build_hooks(self):
+        hooks = super().build_hooks()
+        unfreeze = BackboneUnfreezeHook(
+            unwrap_model(self.model),
+            self.cfg.MODEL.SIAM_RESNET.TRAIN_STAGES,
+            self.cfg.SOLVER.BACKBONE_UNFREEZE_ITER,
+            rewrap_model=self._rewrap_model,
+        )
+        hooks.insert(1, unfreeze)
+        return hooks
+
+    @staticmethod
+    def auto_scale_workers(cfg, num_workers: int):
+        scaled = DefaultTrainer.auto_scale_workers(cfg, num_workers)
+        old_world_size = cfg.SOLVER.REFERENCE_WORLD_SIZE
+        if scaled is cfg or cfg.SOLVER.BACKBONE_UNFREEZE_ITER <= 0:
+            return scaled
+        frozen = scaled.is_frozen()
+        scaled.defrost()
+        scale = num_workers / old_world_size
+        scaled.SOLVER.BACKBONE_UNFREEZE_ITER = int(round(cfg.SOLVER.BACKBONE_UNFREEZE_ITER / scale))
+        if frozen:
+            scaled.freeze()
+        return scaled
+
+    @classmethod
+    def build_model(cls, cfg):
+        """The model, with backbone stages frozen as the recipe wants at iteration 0."""
+        model = build_model(cfg)
+        train_stages = solver.check_train_stages(model, cfg.MODEL.SIAM_RESNET.TRAIN_STAGES)
+        all_stages = solver.backbone_stage_names(model)
+        trained_now = train_stages if cfg.SOLVER.BACKBONE_UNFREEZE_ITER == 0 else []
+        set_stages_trainable(model, [s for s in all_stages if s not in trained_now], False)
+        set_stages_trainable(model, trained_now, True)
+        return model
+
+    @classmethod
+    def build_optimizer(cls, cfg, model):
+        return solver.build_optimizer(cfg, model)
+
+    @classmethod
+    def build_lr_scheduler(cls, cfg, optimizer):
+        return solver.build_lr_scheduler(cfg, optimizer)
+
+    @classmethod
+    def build_train_loader(cls, cfg):
+        return build_pair_train_loader(cfg)
+
+    @classmethod
+    def test(cls, cfg, model, evaluators=None) -> Dict[str, Dict[str, float]]:
+        """One-pass evaluation of the online tracker on every ``DATASETS.TEST`` sequence dataset.
+
+        Runs on the main process only (other ranks return an empty dict). Returns
+        ``{dataset: {"success_auc", "precision_20", "norm_precision"}}`` in percent.
+        """
+        if evaluators is not None:
+            raise ValueError("SiamTrainer.test evaluates trackers with OPE; evaluators are unused")
+        if not comm.is_main_process() or not cfg.DATASETS.TEST:
+            return {}
+        from ..evaluation import run_ope
+        from ..tracking import SiamTracker
+
+        model = unwrap_model(model)
+        was_training = model.training
+        results = OrderedDict()
+        try:
+            tracker = SiamTracker(cfg, model=model)
+            for dataset_name in cfg.DATASETS.TEST:
+                report = run_ope(tracker, get_sequences(dataset_name), show_progress=False)
+                results[dataset_name] = {
+                    "success_auc": 100.0 * report.overall["auc"],
+                    "precision_20": 100.0 * report.overall["precision_20"],
+                    "norm_precision": 100.0 * report.overall["norm_precision"],
+                }
+                logger.info(f"OPE on {dataset_name}: " + ", ".join(
+                    f"{k} {v:.1f}" for k, v in results[dataset_name].items()
+                ))
+        finally:
+            model.train(was_training)
+        return results

@@ -1,0 +1,145 @@
+"""Short CPU training runs through SiamTrainer (detectron2 DefaultTrainer + SiamRPN++ recipe)."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from detectron2.engine import HookBase
+
+from siamtrack.data import register_coco_pairs
+from siamtrack.engine import SiamTrainer, check_output_dir, load_config
+from siamtrack.engine.launch import _free_local_port
+
+from ..conftest import CONFIGS_DIR, REPO_ROOT
+
+TINY_CONFIG = str(CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml")
+
+
+def _cfg(tmp_path, *opts):
+    cfg = load_config(
+        TINY_CONFIG,
+        [
+            "DATASETS.TRAIN", "('siamtrack_sample_train',)",
+            "DATASETS.TEST", "()",
+            "SOLVER.IMS_PER_BATCH", "8",
+            "SOLVER.BASE_LR", "0.02",
+            "SOLVER.WARMUP_ITERS", "5",
+            "SOLVER.BACKBONE_UNFREEZE_ITER", "0",
+            "MODEL.SIAM_RESNET.TRAIN_STAGES", "['stem', 'res2', 'res3', 'res4', 'res5']",
+            "SEED", "7",
+            "OUTPUT_DIR", str(tmp_path),
+            *opts,
+        ],
+    )
+    return cfg
+
+
+def _train(cfg, resume=False, extra_hooks=()):
+    torch.manual_seed(0)
+    trainer = SiamTrainer(cfg)
+    trainer.register_hooks(list(extra_hooks))
+    trainer.resume_or_load(resume=resume)
+    trainer.train()
+    return trainer
+
+
+def _losses(trainer):
+    return np.array([v for v, _ in trainer.storage.history("total_loss").values()])
+
+
+def test_thirty_iterations_on_bundled_sample_lower_the_loss(tmp_path):
+    trainer = _train(_cfg(tmp_path, "SOLVER.MAX_ITER", "30"))
+    losses = _losses(trainer)
+    assert len(losses) == 30 and np.isfinite(losses).all()
+    assert losses[-5:].mean() < 0.8 * losses[:5].mean()
+    assert os.path.isfile(tmp_path / "model_final.pth")
+
+
+def test_training_on_real_coco_sample_lowers_the_loss(tmp_path, shared_data):
+    coco = shared_data / "coco_sample"
+    name = "test_engine_coco_sample"
+    if name not in __import__("detectron2").data.DatasetCatalog.list():
+        register_coco_pairs(name, coco / "annotations" / "instances.json", coco / "images")
+    cfg = _cfg(tmp_path, "DATASETS.TRAIN", f"('{name}',)", "SOLVER.MAX_ITER", "30")
+    losses = _losses(_train(cfg))
+    assert losses[-5:].mean() < 0.9 * losses[:5].mean()
+
+
+class _Interrupt(HookBase):
+    def __init__(self, at_iter):
+        self.at_iter = at_iter
+
+    def after_step(self):
+        if self.trainer.iter == self.at_iter:
+            raise KeyboardInterrupt("simulated interruption")
+
+
+def test_resume_continues_from_last_checkpoint(tmp_path):
+    opts = ["SOLVER.MAX_ITER", "8", "SOLVER.CHECKPOINT_PERIOD", "3"]
+    with pytest.raises(KeyboardInterrupt):
+        _train(_cfg(tmp_path, *opts), extra_hooks=[_Interrupt(at_iter=4)])
+    assert (tmp_path / "last_checkpoint").read_text().strip() == "model_0000002.pth"
+    # a fresh run must not silently replace the interrupted run's checkpoints
+    with pytest.raises(FileExistsError, match="--resume"):
+        check_output_dir(str(tmp_path), resume=False)
+    trainer = SiamTrainer(_cfg(tmp_path, *opts))
+    trainer.resume_or_load(resume=True)
+    assert trainer.start_iter == 3
+    trainer.train()
+    assert trainer.iter == 8  # detectron2 leaves iter at max_iter after the loop
+    iterations = [it for _, it in trainer.storage.history("total_loss").values()]
+    assert iterations[0] == 3 and iterations[-1] == 7
+    assert (tmp_path / "model_final.pth").is_file()
+
+
+def test_backbone_frozen_until_unfreeze_iter(tmp_path):
+    cfg = _cfg(
+        tmp_path,
+        "SOLVER.MAX_ITER", "4",
+        "SOLVER.BACKBONE_UNFREEZE_ITER", "2",
+        "MODEL.SIAM_RESNET.TRAIN_STAGES", "['res5']",
+    )
+    trainer = SiamTrainer(cfg)
+    res5 = [p.detach().clone() for p in trainer.model.backbone.res5.parameters()]
+    res4 = [p.detach().clone() for p in trainer.model.backbone.res4.parameters()]
+    snapshots = {}
+
+    class Snapshot(HookBase):
+        def after_step(self):
+            snapshots[self.trainer.iter] = [
+                p.detach().clone() for p in self.trainer.model.backbone.res5.parameters()
+            ]
+
+    trainer.register_hooks([Snapshot()])
+    trainer.train()
+    assert all(torch.equal(a, b) for a, b in zip(res5, snapshots[1]))  # frozen at 0, 1
+    assert any(not torch.equal(a, b) for a, b in zip(res5, snapshots[3]))  # trained from 2
+    assert all(
+        torch.equal(a, b) for a, b in zip(res4, trainer.model.backbone.res4.parameters())
+    )  # not in TRAIN_STAGES: never trained
+
+
+@pytest.mark.parametrize("launcher", ["num-gpus", "torchrun"])
+def test_two_process_gloo_run_finishes(tmp_path, launcher):
+    train_net = str(REPO_ROOT / "tools" / "train_net.py")
+    if launcher == "torchrun":  # environment-variable rendezvous (RANK, WORLD_SIZE, ...)
+        start = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
+                 "--master_port", str(_free_local_port()), train_net]
+    else:  # detectron2-style --num-gpus, which spawns gloo processes when there is no CUDA
+        start = [sys.executable, train_net, "--num-gpus", "2", "--dist-url", "auto"]
+    command = start + [
+        "--config-file", TINY_CONFIG,
+        "DATASETS.TRAIN", "('siamtrack_sample_train',)",
+        "SOLVER.IMS_PER_BATCH", "4",
+        "SOLVER.MAX_ITER", "3",
+        "MODEL.SIAM_RESNET.TRAIN_STAGES", "['res5']",
+        "SOLVER.BACKBONE_UNFREEZE_ITER", "1",
+        "OUTPUT_DIR", str(tmp_path),
+    ]
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "World size: 2" in result.stdout + result.stderr
+    assert (tmp_path / "model_final.pth").is_file()
