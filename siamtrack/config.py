@@ -153,8 +153,12 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.MIN_SIZE = 10.0
     # Fold BatchNorm into the preceding convs at tracker start (same outputs, less work).
     cfg.TRACKER.FOLD_BATCHNORM = True
-    # Opt-in speed-ups with slightly different outputs: "fp32" | "fp16" | "bf16"
-    # (fp16 on CUDA only), channels-last memory format, and torch.compile.
-    cfg.TRACKER.PRECISION = "fp32"
+    # Channels-last memory format for the network (same outputs up to float rounding).
     cfg.TRACKER.CHANNELS_LAST = False
+    # Trace + freeze the per-frame step with torch.jit (oneDNN conv/ReLU/add fusion, pre-packed
+    # weights); fp32 only, same outputs up to float rounding, falls back to eager on failure.
+    cfg.TRACKER.JIT_FREEZE = False
+    # Opt-in speed-ups with slightly different outputs: autocast precision "fp32" | "bf16" |
+    # "fp16" (fp16 on CUDA only) and torch.compile of the per-frame step.
+    cfg.TRACKER.PRECISION = "fp32"
     cfg.TRACKER.COMPILE = False

@@ -1,0 +1,51 @@
+"""Data: crops shared with the tracker, sequence readers, dataset registration, pair sampling,
+the pair-crop mapper and the training loader.
+
+Importing this package registers the bundled sample (``siamtrack_sample_train``,
+``siamtrack_sample_val``, ``siamtrack_sample_coco``) and the standard tracking datasets under
+``$DETECTRON2_DATASETS`` (``got10k_*``, ``lasot_*``, ``otb100``); no file is read until used.
+"""
+
+from .build import PairStream, build_pair_train_loader
+from .catalog import (
+    get_dataset_dicts,
+    get_sequences,
+    is_sequence_dataset,
+    register_builtin_datasets,
+    register_coco_pairs,
+    register_sequence_dataset,
+    sample_root,
+)
+from .crops import crop_square, crop_window, mean_color, siamese_crop_sides, square_window
+from .pair_mapper import PairCropDatasetMapper, UnusableSampleError, read_image_bgr
+from .pair_sampler import PairSampler, build_pair_source, build_pair_sources
+from .sequences import Sequence, load_sequence, load_sequences, read_box_file
+
+register_builtin_datasets()
+
+__all__ = [
+    "PairCropDatasetMapper",
+    "PairSampler",
+    "PairStream",
+    "Sequence",
+    "UnusableSampleError",
+    "build_pair_source",
+    "build_pair_sources",
+    "build_pair_train_loader",
+    "crop_square",
+    "crop_window",
+    "get_dataset_dicts",
+    "get_sequences",
+    "is_sequence_dataset",
+    "load_sequence",
+    "load_sequences",
+    "mean_color",
+    "read_box_file",
+    "read_image_bgr",
+    "register_builtin_datasets",
+    "register_coco_pairs",
+    "register_sequence_dataset",
+    "sample_root",
+    "siamese_crop_sides",
+    "square_window",
+]

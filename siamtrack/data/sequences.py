@@ -12,6 +12,7 @@ Boxes are returned exactly as the files hold them (no 1-based/0-based shift, STY
 Frames whose box is unknown (GOT-10k test split) hold NaN.
 """
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Union
@@ -103,12 +104,21 @@ def _read_flags(path: Path, num_frames: int) -> np.ndarray:
     return flags != 0
 
 
+def _natural_key(path: Path):
+    """Sort key that orders embedded numbers by value ("2.jpg" before "10.jpg")."""
+    return [
+        (0, int(part), "") if part.isdigit() else (1, 0, part)
+        for part in re.split(r"(\d+)", path.name)
+    ]
+
+
 def list_frames(folder: PathLike) -> List[str]:
-    """Sorted image files of a folder; error if there are none."""
+    """Image files of a folder in natural order (numbers by value); error if there are none."""
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"frame folder {folder} does not exist")
-    frames = sorted(str(p) for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS)
+    images = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS]
+    frames = [str(p) for p in sorted(images, key=_natural_key)]
     if not frames:
         raise FileNotFoundError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
     return frames

@@ -66,6 +66,19 @@ class SiamTrainer(DefaultTrainer):
         self.cfg = cfg
         self.register_hooks(self.build_hooks())
 
+    def resume_or_load(self, resume: bool = True) -> None:
+        super().resume_or_load(resume=resume)
+        if self.start_iter > 0:  # continue the pair stream exactly where the stopped run was
+            self._replace_data_loader(self.build_train_loader(self.cfg, start_iter=self.start_iter))
+
+    def _replace_data_loader(self, data_loader) -> None:
+        trainer = self._trainer
+        trainer.data_loader = data_loader
+        if hasattr(trainer, "_data_loader_iter_obj"):  # newer detectron2: iterator made lazily
+            trainer._data_loader_iter_obj = None
+        else:  # detectron2 0.6: iterator made in SimpleTrainer.__init__
+            trainer._data_loader_iter = iter(data_loader)
+
     def _rewrap_model(self) -> None:
         """Rebuild the DDP wrapper after ``requires_grad`` changed (DDP fixes its set of
         gradient-carrying parameters at construction)."""
@@ -117,8 +130,8 @@ class SiamTrainer(DefaultTrainer):
         return solver.build_lr_scheduler(cfg, optimizer)
 
     @classmethod
-    def build_train_loader(cls, cfg):
-        return build_pair_train_loader(cfg)
+    def build_train_loader(cls, cfg, start_iter: int = 0):
+        return build_pair_train_loader(cfg, start_iter=start_iter)
 
     @classmethod
     def test(cls, cfg, model, evaluators=None) -> Dict[str, Dict[str, float]]:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from detectron2.engine import HookBase
 
-from siamtrack.data import register_coco_pairs
+from siamtrack.data import build_pair_train_loader, register_coco_pairs
 from siamtrack.engine import SiamTrainer, check_output_dir, load_config
 from siamtrack.engine.launch import _free_local_port
 
@@ -78,19 +78,26 @@ class _Interrupt(HookBase):
 
 def test_resume_continues_from_last_checkpoint(tmp_path):
     opts = ["SOLVER.MAX_ITER", "8", "SOLVER.CHECKPOINT_PERIOD", "3"]
+    cfg = _cfg(tmp_path, *opts)
     with pytest.raises(KeyboardInterrupt):
-        _train(_cfg(tmp_path, *opts), extra_hooks=[_Interrupt(at_iter=4)])
+        _train(cfg, extra_hooks=[_Interrupt(at_iter=4)])
     assert (tmp_path / "last_checkpoint").read_text().strip() == "model_0000002.pth"
     # a fresh run must not silently replace the interrupted run's checkpoints
     with pytest.raises(FileExistsError, match="--resume"):
         check_output_dir(str(tmp_path), resume=False)
-    trainer = SiamTrainer(_cfg(tmp_path, *opts))
+    trainer = SiamTrainer(cfg)
     trainer.resume_or_load(resume=True)
     assert trainer.start_iter == 3
+    # the pair stream continues with batch 3, as if the run had never stopped
+    resumed_batch = next(iter(trainer.data_loader))
+    fresh_stream = iter(build_pair_train_loader(cfg))
+    expected_batch = [next(fresh_stream) for _ in range(4)][3]
+    for got, expected in zip(resumed_batch, expected_batch):
+        assert torch.equal(got["search"], expected["search"])
     trainer.train()
     assert trainer.iter == 8  # detectron2 leaves iter at max_iter after the loop
     iterations = [it for _, it in trainer.storage.history("total_loss").values()]
-    assert iterations[0] == 3 and iterations[-1] == 7
+    assert iterations == list(range(3, 8))
     assert (tmp_path / "model_final.pth").is_file()
 
 
