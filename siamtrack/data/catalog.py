@@ -5,6 +5,9 @@ Two kinds of datasets feed the pair sampler (``MetadataCatalog.get(name).kind``)
 - ``"sequences"``: ``DatasetCatalog.get(name)`` returns one dict per sequence,
   ``{"sequence_name": str, "frame_paths": [str], "boxes_xywh": ndarray (N, 4),
   "absent": ndarray (N,) bool, "layout": str}`` (boxes in the file's own coordinates).
+  Tracks json files (``register_tracks_json``, written by ``datasets/prepare_imagenet_vid.py``
+  and ``prepare_youtube_bb.py``) hold exactly these records, with frame paths relative to an
+  image root.
 - ``"images"`` (or no ``kind``): detectron2 instance dicts (``file_name``, ``height``, ``width``,
   ``annotations`` with ``bbox``/``bbox_mode``/``iscrowd``), e.g. from ``load_coco_json`` or any
   dataset detectron2 registers itself (``coco_2017_train``).
@@ -26,7 +29,9 @@ from .sequences import LAYOUTS, Sequence, find_sequence_folders, load_sequence
 __all__ = [
     "register_sequence_dataset",
     "register_coco_pairs",
+    "register_tracks_json",
     "load_sequence_dicts",
+    "load_tracks_json",
     "load_coco_instances",
     "get_sequences",
     "get_dataset_dicts",
@@ -128,6 +133,89 @@ def register_sequence_dataset(
         name, lambda: load_sequence_dicts(root, layout, sequence_list, exclude_list)
     )
     MetadataCatalog.get(name).set(kind="sequences", root=root, layout=layout, **metadata)
+
+
+def _track_to_sequence(track: Dict, image_root: str) -> Sequence:
+    if not isinstance(track, dict):
+        raise TypeError(f"expected an object, got {type(track).__name__}")
+    missing = [k for k in ("sequence_name", "frame_paths", "boxes_xywh") if k not in track]
+    if missing:
+        raise KeyError(f"missing {missing}")
+    boxes = np.asarray(track["boxes_xywh"], dtype=np.float64)  # null -> NaN
+    if boxes.ndim != 2 or boxes.shape[1] != 4 or len(boxes) == 0:
+        raise ValueError(
+            f"'boxes_xywh' must be a non-empty list of [x, y, w, h], got {boxes.shape}"
+        )
+    paths = [os.path.join(image_root, p) for p in track["frame_paths"]]
+    return Sequence(
+        str(track["sequence_name"]), paths, boxes, track.get("absent"), layout="tracks_json"
+    )
+
+
+def load_tracks_json(
+    json_file: os.PathLike, image_root: os.PathLike, name: str = "tracks"
+) -> List[Dict]:
+    """Read a tracks json (see ``converters.py``) as ``DatasetCatalog`` sequence records.
+
+    Args:
+        json_file: ``{"tracks": [{"sequence_name": str, "frame_paths": [str], "boxes_xywh":
+            [[x, y, w, h] (null = unknown)], "absent": [0/1 or bool] (optional)}, ...]}``.
+        image_root: folder the ``frame_paths`` are relative to (absolute paths stay as they are).
+        name: dataset name for error messages.
+
+    Returns:
+        one record per track, frame paths joined with ``image_root``, boxes (N, 4) float64 as
+        stored (NaN where null), absent (N,) bool.
+    """
+    json_file, image_root = os.fspath(json_file), os.fspath(image_root)
+    if not os.path.isfile(json_file):
+        raise FileNotFoundError(
+            f"dataset '{name}': tracks file {json_file} does not exist (write it with the "
+            "datasets/prepare_*.py scripts, see datasets/README.md)"
+        )
+    try:
+        with open(json_file) as f:
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(
+            f"dataset '{name}': {json_file} is not valid JSON ({e}); expected a tracks json"
+        ) from e
+    tracks = data.get("tracks") if isinstance(data, dict) else None
+    if not isinstance(tracks, list):
+        raise ValueError(
+            f"dataset '{name}': {json_file} is not a tracks json (expected an object with a "
+            "'tracks' list of {sequence_name, frame_paths, boxes_xywh, absent})"
+        )
+    records = []
+    for index, track in enumerate(tracks):
+        try:
+            records.append(sequence_to_dict(_track_to_sequence(track, image_root)))
+        except (KeyError, TypeError, ValueError) as e:
+            label = track.get("sequence_name", "?") if isinstance(track, dict) else "?"
+            raise ValueError(
+                f"dataset '{name}': {json_file}: track {index} ('{label}') is broken: {e}"
+            ) from e
+    return records
+
+
+def register_tracks_json(
+    name: str, json_file: os.PathLike, image_root: os.PathLike, **metadata
+) -> None:
+    """Register a tracks json (ImageNet VID, YouTube-BB or your own) as a sequence dataset.
+
+    Usable for training (``DATASETS.TRAIN``) and evaluation (:func:`get_sequences`). Nothing is
+    read until the dataset is used. Arguments as in :func:`load_tracks_json`; extra keyword
+    arguments are stored in ``MetadataCatalog.get(name)``.
+    """
+    json_file, image_root = os.fspath(json_file), os.fspath(image_root)
+    DatasetCatalog.register(name, lambda: load_tracks_json(json_file, image_root, name))
+    MetadataCatalog.get(name).set(
+        kind="sequences",
+        layout="tracks_json",
+        json_file=json_file,
+        image_root=image_root,
+        **metadata,
+    )
 
 
 def load_coco_instances(json_file: os.PathLike, image_root: os.PathLike, name: str) -> List[Dict]:
@@ -236,6 +324,34 @@ _STANDARD_SEQUENCE_DATASETS = {
 }
 
 
+# name -> (json file, image root), both under $DETECTRON2_DATASETS; written by datasets/prepare_*.py
+_STANDARD_TRACKS_DATASETS = {
+    "imagenet_vid_train": (
+        "ILSVRC2015/annotations/imagenet_vid_train_tracks.json",
+        "ILSVRC2015/Data/VID/train",
+    ),
+    "youtube_bb_train": ("youtube_bb/annotations/youtube_bb_train_tracks.json", "youtube_bb"),
+}
+_STANDARD_COCO_DATASETS = {
+    "imagenet_det_train": (
+        "ILSVRC2015/annotations/imagenet_det_train.json",
+        "ILSVRC2015/Data/DET/train",
+    ),
+}
+
+
+def _register_standard_json(name: str, json_file: str, image_root: str, kind: str) -> None:
+    def load() -> List[Dict]:
+        root = _datasets_root()
+        if kind == "sequences":
+            return load_tracks_json(root / json_file, root / image_root, name)
+        return load_coco_instances(root / json_file, root / image_root, name)
+
+    DatasetCatalog.register(name, load)
+    layout = {"layout": "tracks_json"} if kind == "sequences" else {"evaluator_type": "coco"}
+    MetadataCatalog.get(name).set(kind=kind, dataset_dir=os.path.dirname(json_file), **layout)
+
+
 def _register_standard(name: str, subdir: str, layout: str, keep, exclude) -> None:
     def load() -> List[Dict]:
         root = _datasets_root()
@@ -273,3 +389,10 @@ def register_builtin_datasets() -> None:
     for name, spec in _STANDARD_SEQUENCE_DATASETS.items():
         if name not in registered:
             _register_standard(name, *spec)
+    for kind, table in (
+        ("sequences", _STANDARD_TRACKS_DATASETS),
+        ("images", _STANDARD_COCO_DATASETS),
+    ):
+        for name, (json_file, image_root) in table.items():
+            if name not in registered:
+                _register_standard_json(name, json_file, image_root, kind)
