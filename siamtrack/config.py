@@ -156,8 +156,9 @@ def _add_tracker_config(cfg: CN) -> None:
     # Channels-last memory format for the network (same outputs up to float rounding).
     cfg.TRACKER.CHANNELS_LAST = False
     # Trace + freeze the per-frame step with torch.jit (oneDNN conv/ReLU/add fusion, pre-packed
-    # weights); fp32 only, same outputs up to float rounding, falls back to eager on failure.
-    cfg.TRACKER.JIT_FREEZE = False
+    # weights; ~10-20% faster on CPU, ~1 s one-off at the first frame). Used for fp32 CPU
+    # inference only; same outputs up to float rounding; falls back to eager on failure.
+    cfg.TRACKER.JIT_FREEZE = True
     # Opt-in speed-ups with slightly different outputs: autocast precision "fp32" | "bf16" |
     # "fp16" (fp16 on CUDA only) and torch.compile of the per-frame step.
     cfg.TRACKER.PRECISION = "fp32"

@@ -1,0 +1,103 @@
+"""OpenCV's built-in trackers as baselines, behind the ``SiamTracker`` interface.
+
+Which exist depends on the installed OpenCV: ``opencv-python`` has MIL; ``opencv-contrib-python``
+adds CSRT, KCF, MedianFlow, MOSSE, Boosting, TLD (some under ``cv2.legacy``). Trackers that need
+model files (DaSiamRPN, Nano, Vit) are not offered. They put numbers in context; they are not
+what siamtrack is for.
+
+OpenCV trackers work on integer rectangles and report only success or failure: the score is
+1.0 when ``update`` succeeds and 0.0 when it fails (the last box is then kept).
+"""
+
+import os
+import time
+from typing import Callable, Iterable, List, Optional
+
+import cv2
+import numpy as np
+
+from ..tracking.results import INIT_FRAME_SCORE, TrackResult, TrackSequenceResult
+from ..utils.boxes import check_box_in_image
+
+__all__ = ["OpenCVTracker", "available_opencv_trackers"]
+
+_CANDIDATES = ("MIL", "CSRT", "KCF", "MedianFlow", "MOSSE", "Boosting", "TLD")
+
+
+def _factory(name: str) -> Optional[Callable]:
+    for module in (cv2, getattr(cv2, "legacy", None)):
+        if module is None:
+            continue
+        create = getattr(module, f"Tracker{name}_create", None)
+        if create is None and hasattr(module, f"Tracker{name}"):
+            create = getattr(getattr(module, f"Tracker{name}"), "create", None)
+        if create is not None:
+            return create
+    return None
+
+
+def available_opencv_trackers() -> List[str]:
+    """Names (e.g. ``["MIL"]``) of the baseline trackers this OpenCV build provides."""
+    return [name for name in _CANDIDATES if _factory(name) is not None]
+
+
+def _to_rect(box_xywh: np.ndarray):
+    x, y, w, h = (float(v) for v in box_xywh)
+    left, top = int(round(x)), int(round(y))
+    return (left, top, max(1, int(round(x + w)) - left), max(1, int(round(y + h)) - top))
+
+
+class OpenCVTracker:
+    """An OpenCV tracker with ``init`` / ``update`` / ``track`` like ``SiamTracker``.
+
+    Args:
+        name: one of ``available_opencv_trackers()``.
+    """
+
+    def __init__(self, name: str):
+        self._create = _factory(name)
+        if self._create is None:
+            raise ValueError(
+                f"OpenCV {cv2.__version__} has no tracker '{name}' (available: "
+                f"{available_opencv_trackers()}; CSRT/KCF need opencv-contrib-python)"
+            )
+        self.name = name
+        self._tracker = None
+        self._box = None
+        self._frame_index = -1
+
+    def init(self, image_bgr: np.ndarray, box_xywh) -> None:
+        box = np.asarray(box_xywh, dtype=np.float64).reshape(4)
+        check_box_in_image(box, image_bgr.shape, name="init box")
+        self._tracker = self._create()
+        self._tracker.init(image_bgr, _to_rect(box))
+        self._box = box.copy()
+        self._frame_index = 0
+
+    def update(self, image_bgr: np.ndarray) -> TrackResult:
+        if self._tracker is None:
+            raise RuntimeError(f"OpenCVTracker({self.name}).init must be called before update()")
+        ok, rect = self._tracker.update(image_bgr)
+        if ok:
+            self._box = np.asarray(rect, dtype=np.float64)
+        self._frame_index += 1
+        return TrackResult(self._box, 1.0 if ok else 0.0, self._frame_index)
+
+    def track(self, frames: Iterable, init_box_xywh) -> TrackSequenceResult:
+        """Same contract as ``SiamTracker.track`` (frames are arrays or image paths)."""
+        boxes, scores, times = [], [], []
+        for index, frame in enumerate(frames):
+            image = cv2.imread(str(frame)) if isinstance(frame, (str, os.PathLike)) else frame
+            if image is None:
+                raise ValueError(f"frame {frame} cannot be read")
+            start = time.perf_counter()
+            if index == 0:
+                self.init(image, init_box_xywh)
+                box, score = np.asarray(init_box_xywh, dtype=np.float64), INIT_FRAME_SCORE
+            else:
+                result = self.update(image)
+                box, score = result.box_xywh, result.score
+            times.append(time.perf_counter() - start)
+            boxes.append(box)
+            scores.append(score)
+        return TrackSequenceResult(np.stack(boxes), np.asarray(scores), np.asarray(times))

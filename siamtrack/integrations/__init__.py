@@ -1,0 +1,4 @@
+"""Adapters to third-party toolkits (optional dependencies, imported lazily).
+
+- ``siamtrack.integrations.got10k.Got10kTracker``: got10k toolkit (``pip install got10k``).
+"""

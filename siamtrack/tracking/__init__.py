@@ -1,0 +1,13 @@
+"""Online single-object tracking with a SiameseRPN model (``SiamTracker``)."""
+
+from .results import TrackResult, TrackSequenceResult
+from .tracker import SiamTracker
+from .video_runner import VideoTrackingSummary, track_video
+
+__all__ = [
+    "SiamTracker",
+    "TrackResult",
+    "TrackSequenceResult",
+    "VideoTrackingSummary",
+    "track_video",
+]

@@ -1,0 +1,114 @@
+"""Drawing tracking results on BGR frames, and the interactive box selection (OpenCV only)."""
+
+import os
+import sys
+from typing import Optional, Sequence
+
+import cv2
+import numpy as np
+
+__all__ = [
+    "draw_track_result",
+    "select_box_interactively",
+    "why_no_gui",
+    "PREDICTION_COLOR",
+    "GROUND_TRUTH_COLOR",
+]
+
+PREDICTION_COLOR = (0, 220, 0)  # BGR green
+GROUND_TRUTH_COLOR = (0, 0, 255)  # BGR red
+_TEXT_COLOR = (255, 255, 255)
+
+
+def _draw_box(image: np.ndarray, box_xywh: Sequence[float], color, thickness: int) -> None:
+    x, y, w, h = (float(v) for v in box_xywh)
+    if not np.all(np.isfinite([x, y, w, h])):
+        return
+    # cv2 draws on pixel indices; continuous [x, x + w) covers pixels x .. x + w - 1.
+    top_left = (int(round(x)), int(round(y)))
+    bottom_right = (int(round(x + w)) - 1, int(round(y + h)) - 1)
+    cv2.rectangle(image, top_left, bottom_right, color, thickness, lineType=cv2.LINE_AA)
+
+
+def draw_track_result(
+    frame_bgr: np.ndarray,
+    box_xywh: Optional[Sequence[float]],
+    frame_index: int,
+    score: Optional[float] = None,
+    gt_box_xywh: Optional[Sequence[float]] = None,
+    note: str = "",
+) -> np.ndarray:
+    """Return a copy of the frame with the predicted box, frame index and score drawn.
+
+    Args:
+        frame_bgr: HxWx3 uint8 BGR frame.
+        box_xywh: predicted ``[x, y, w, h]`` (green), or None.
+        frame_index: shown as ``#<index>``.
+        score: raw tracker score (shown with 3 decimals; NaN/None shows nothing).
+        gt_box_xywh: optional ground-truth box (red).
+        note: extra text (e.g. "frame unreadable").
+    """
+    image = frame_bgr.copy()
+    thickness = max(1, int(round(min(image.shape[:2]) / 240)))
+    if gt_box_xywh is not None:
+        _draw_box(image, gt_box_xywh, GROUND_TRUTH_COLOR, thickness)
+    if box_xywh is not None:
+        _draw_box(image, box_xywh, PREDICTION_COLOR, thickness)
+    text = f"#{frame_index}"
+    if score is not None and np.isfinite(score):
+        text += f"  score {score:.3f}"
+    if note:
+        text += f"  {note}"
+    font_scale = max(0.4, min(image.shape[:2]) / 600)
+    (text_w, text_h), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
+    cv2.rectangle(image, (0, 0), (text_w + 8, text_h + baseline + 8), (0, 0, 0), thickness=-1)
+    cv2.putText(
+        image,
+        text,
+        (4, text_h + 4),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        font_scale,
+        _TEXT_COLOR,
+        1,
+        cv2.LINE_AA,
+    )
+    return image
+
+
+def why_no_gui() -> Optional[str]:
+    """None if OpenCV can open a window here, else the reason (no display / headless build)."""
+    gui_line = next(
+        (
+            line
+            for line in cv2.getBuildInformation().splitlines()
+            if line.strip().startswith("GUI:")
+        ),
+        "",
+    )
+    if "NONE" in gui_line.upper():
+        return "this OpenCV build has no GUI support (opencv-python-headless?)"
+    if sys.platform.startswith("linux") and not (
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    ):
+        return "no display (DISPLAY is not set)"
+    return None
+
+
+def select_box_interactively(frame_bgr: np.ndarray, window_name: str = "siamtrack") -> np.ndarray:
+    """Let the user drag the initial box on the frame (``cv2.selectROI``); returns xywh.
+
+    Raises:
+        RuntimeError if no window can be opened (see ``why_no_gui``); ValueError if the user
+        confirms an empty box.
+    """
+    reason = why_no_gui()
+    if reason is not None:
+        raise RuntimeError(f"cannot select the box interactively: {reason}")
+    print("drag a box around the target, then press ENTER or SPACE (c cancels)")
+    try:
+        x, y, w, h = cv2.selectROI(window_name, frame_bgr, showCrosshair=True, fromCenter=False)
+    finally:
+        cv2.destroyWindow(window_name)
+    if w <= 0 or h <= 0:
+        raise ValueError("no box was selected (empty selection)")
+    return np.array([x, y, w, h], dtype=np.float64)

@@ -1,0 +1,105 @@
+"""tools/eval_tracker.py end to end with an OpenCV baseline and existing result files."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from siamtrack.data.sequences import load_sequence
+from siamtrack.evaluation import write_otb_results
+
+
+@pytest.fixture
+def small_dataset(tmp_path, shared_data):
+    """Two generic-layout sequences: the first 8 frames of Crossing and of Deer (symlinks)."""
+    root = tmp_path / "seqs"
+    for name in ("Crossing", "Deer"):
+        full = load_sequence(shared_data / "sequences" / name)
+        (root / name / "img").mkdir(parents=True)
+        for path in full.frame_paths[:8]:
+            os.symlink(path, root / name / "img" / os.path.basename(path))
+        np.savetxt(root / name / "groundtruth.txt", full.boxes_xywh[:8], fmt="%g", delimiter=",")
+    return root
+
+
+def test_baseline_and_compare(eval_tracker_tool, small_dataset, tmp_path, capsys):
+    from siamtrack.evaluation.baselines import available_opencv_trackers
+
+    out = tmp_path / "out"
+    for name in ("Crossing", "Deer"):  # an "oracle" tracker's files, written beforehand
+        gt = load_sequence(small_dataset / name).boxes_xywh
+        write_otb_results(out / "results", "oracle", name, gt)
+    args = [
+        "--dataset-root",
+        str(small_dataset),
+        "--output-dir",
+        str(out),
+        "--compare",
+        "all",
+        "--per-sequence",
+    ]
+    baselines = available_opencv_trackers()[:1]
+    if baselines:
+        args = args + ["--baselines"] + baselines
+    assert eval_tracker_tool.main(args) == 0
+    printed = capsys.readouterr().out
+    lines = printed.splitlines()
+    assert "2 sequences, 16 frames" in printed and lines[4].startswith("oracle")
+    assert "Crossing" in printed and "Deer" in printed
+    data = json.loads((out / "ope_results.json").read_text())
+    names = [t["tracker"] for t in data["trackers"]]
+    assert "oracle" in names and len(names) == 1 + len(baselines)
+    oracle = data["trackers"][names.index("oracle")]["overall"]
+    assert oracle["precision_20"] == 1.0 and oracle["auc"] == pytest.approx(20 / 21)
+    assert (out / "success_plot.png").stat().st_size > 0 and (out / "precision_plot.png").is_file()
+    for baseline in baselines:
+        assert (out / "results" / f"OpenCV-{baseline}" / "Deer.txt").is_file()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ([], "nothing to evaluate"),
+        (["--compare", "ghost"], "tracker 'ghost'"),
+        (["--baselines", "Nope"], "has no tracker 'Nope'"),
+    ],
+)
+def test_bad_input_exits_2_with_message(
+    eval_tracker_tool, small_dataset, tmp_path, capsys, extra, message
+):
+    code = eval_tracker_tool.main(
+        ["--dataset-root", str(small_dataset), "--output-dir", str(tmp_path / "o")] + extra
+    )
+    assert code == 2 and message in capsys.readouterr().err
+
+
+def test_missing_dataset_exits_2(eval_tracker_tool, tmp_path, capsys):
+    code = eval_tracker_tool.main(
+        [
+            "--dataset-root",
+            str(tmp_path / "nope"),
+            "--output-dir",
+            str(tmp_path),
+            "--compare",
+            "all",
+        ]
+    )
+    assert code == 2 and "nope" in capsys.readouterr().err
+
+
+def test_our_tracker_got10k_format(eval_tracker_tool, small_dataset, tmp_path, capsys):
+    from ..tracking.tiny_model import write_tiny_config
+
+    config = write_tiny_config(tmp_path)
+    out = tmp_path / "out"
+    args = ["--dataset-root", str(small_dataset), "--output-dir", str(out), "--config-file", str(config),
+            "--tracker-name", "tiny", "--format", "got10k", "--device", "cpu"]  # fmt: skip
+    assert eval_tracker_tool.main(args) == 0
+    for name in ("Crossing", "Deer"):
+        folder = out / "results" / "tiny" / name
+        assert len((folder / f"{name}_001.txt").read_text().splitlines()) == 8
+        assert len((folder / f"{name}_time.txt").read_text().splitlines()) == 8
+    assert "tiny" in capsys.readouterr().out
+    data = json.loads((out / "ope_results.json").read_text())
+    assert data["trackers"][0]["overall"]["num_frames"] == 16

@@ -1,0 +1,145 @@
+#!/usr/bin/env python
+"""One-pass evaluation (OPE) of trackers on sequence folders or registered datasets.
+
+Examples:
+    # our tracker + OpenCV's MIL on OTB-style folders; tables, JSON and plots in out/
+    python tools/eval_tracker.py --dataset-root /data/OTB100 --config-file cfg.yaml \
+        --weights model.pth --baselines MIL --output-dir out
+    # compare result files that already exist (pysot / got10k layouts) in out/results
+    python tools/eval_tracker.py --dataset siamtrack_sample_val --output-dir out --compare all
+
+Results go to <results-dir>/<tracker>/ (default <output-dir>/results); existing result files
+are reused unless --force. Writes <output-dir>/ope_results.json, success_plot.png and
+precision_plot.png (replaced on every run). Exit code 2 on bad input.
+"""
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from detectron2.config import get_cfg
+
+from siamtrack import SiamTracker, add_siamtrack_config
+from siamtrack.data import get_sequences, load_sequences
+from siamtrack.evaluation import (
+    evaluate_results,
+    format_table,
+    plot_ope,
+    run_ope,
+    save_reports_json,
+)
+from siamtrack.evaluation.result_io import list_trackers
+
+PROG = "eval_tracker.py"
+
+
+def get_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n")[0])
+    data = parser.add_mutually_exclusive_group(required=True)
+    data.add_argument(
+        "--dataset-root",
+        help="a sequence folder or a folder of sequences "
+        "(OTB/generic, GOT-10k or LaSOT layout, see datasets/README.md)",
+    )
+    data.add_argument("--dataset", help="a registered sequence dataset, e.g. siamtrack_sample_val")
+    parser.add_argument("--config-file", help="run siamtrack's tracker with this config")
+    parser.add_argument("--weights", help="checkpoint for --config-file (sets MODEL.WEIGHTS)")
+    parser.add_argument("--tracker-name", default="siamtrack", help="name of our tracker's results")
+    parser.add_argument(
+        "--baselines",
+        nargs="*",
+        default=[],
+        metavar="NAME",
+        help="OpenCV trackers to run as baselines (MIL; CSRT, KCF with opencv-contrib)",
+    )
+    parser.add_argument(
+        "--compare",
+        nargs="*",
+        default=[],
+        metavar="NAME",
+        help="also evaluate existing results of these trackers in --results-dir ('all')",
+    )
+    parser.add_argument("--output-dir", required=True, help="folder for tables, JSON and plots")
+    parser.add_argument("--results-dir", help="tracker result files (default: OUTPUT_DIR/results)")
+    parser.add_argument("--format", choices=("otb", "got10k"), default="otb", help="result layout")
+    parser.add_argument("--skip-first-frame", action="store_true", help="GOT-10k protocol")
+    parser.add_argument("--force", action="store_true", help="re-track and overwrite result files")
+    parser.add_argument("--device", help="cpu, cuda, ... (default: MODEL.DEVICE, cpu without GPU)")
+    parser.add_argument("--per-sequence", action="store_true", help="print per-sequence rows")
+    parser.add_argument(
+        "--opts", default=[], nargs=argparse.REMAINDER, help="config KEY VALUE pairs"
+    )
+    return parser
+
+
+def build_tracker(args):
+    cfg = add_siamtrack_config(get_cfg())
+    try:
+        cfg.merge_from_file(args.config_file)
+        cfg.merge_from_list(args.opts)
+    except (AssertionError, KeyError) as error:
+        raise ValueError(f"config {args.config_file} / --opts {args.opts}: {error}") from None
+    if args.weights:
+        cfg.MODEL.WEIGHTS = args.weights
+    cfg.freeze()
+    return SiamTracker(cfg, device=args.device)
+
+
+def main(argv=None) -> int:
+    args = get_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    output_dir = Path(args.output_dir)
+    results_dir = Path(args.results_dir) if args.results_dir else output_dir / "results"
+    try:
+        if not (args.config_file or args.baselines or args.compare):
+            raise ValueError(
+                "nothing to evaluate: give --config-file, --baselines and/or --compare"
+            )
+        sequences = (
+            load_sequences(args.dataset_root) if args.dataset_root else get_sequences(args.dataset)
+        )
+        common = dict(
+            result_dir=results_dir,
+            result_format=args.format,
+            overwrite=args.force,
+            skip_first_frame=args.skip_first_frame,
+        )
+        reports = []
+        if args.config_file:
+            reports.append(
+                run_ope(build_tracker(args), sequences, tracker_name=args.tracker_name, **common)
+            )
+        if args.baselines:
+            from siamtrack.evaluation.baselines import OpenCVTracker
+
+            for name in args.baselines:
+                reports.append(
+                    run_ope(OpenCVTracker(name), sequences, tracker_name=f"OpenCV-{name}", **common)
+                )
+        done = {r.tracker_name for r in reports}
+        others = list_trackers(results_dir) if args.compare == ["all"] else args.compare
+        for name in (n for n in others if n not in done):
+            reports.append(
+                evaluate_results(
+                    results_dir, name, sequences, skip_first_frame=args.skip_first_frame
+                )
+            )
+        if not reports:
+            raise ValueError(f"no tracker results found in {results_dir}")
+        output_dir.mkdir(parents=True, exist_ok=True)
+        json_path = save_reports_json(reports, output_dir / "ope_results.json")
+        plots = plot_ope({r.tracker_name: r.overall for r in reports}, output_dir)
+    except (ValueError, OSError) as error:
+        print(f"{PROG}: error: {error}", file=sys.stderr)
+        return 2
+    print(f"{len(sequences)} sequences, {sum(len(s) for s in sequences)} frames")
+    print(format_table(reports, per_sequence=args.per_sequence))
+    print(
+        f"results: {results_dir}\nnumbers: {json_path}\nplots: {plots['success']}, {plots['precision']}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
