@@ -65,3 +65,15 @@ def test_installed_c_module_matches_flavour():
             compiled.ROIAlignRotated_forward
     else:  # official build: a real extension module
         assert compiled.__file__.endswith((".so", ".pyd"))
+
+
+@pytest.mark.parametrize("config_file", CONFIG_FILES, ids=lambda p: str(p.relative_to(CONFIGS_DIR)))
+def test_config_datasets_are_registered(config_file):
+    from detectron2.data import DatasetCatalog
+
+    cfg = add_siamtrack_config(get_cfg())
+    cfg.merge_from_file(str(config_file))
+    missing = [n for n in (*cfg.DATASETS.TRAIN, *cfg.DATASETS.TEST) if n not in DatasetCatalog.list()]
+    assert not missing, f"{config_file.name} names unregistered datasets {missing}"
+    for per_source in (cfg.DATASETS.TRAIN_WEIGHTS, cfg.DATASETS.TRAIN_FRAME_RANGE):
+        assert len(per_source) in (0, 1, len(cfg.DATASETS.TRAIN))

@@ -1,5 +1,6 @@
 """Short CPU training runs through SiamTrainer (detectron2 DefaultTrainer + SiamRPN++ recipe)."""
 import os
+import signal
 import subprocess
 import sys
 
@@ -146,7 +147,17 @@ def test_two_process_gloo_run_finishes(tmp_path, launcher):
         "OUTPUT_DIR", str(tmp_path),
     ]
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300, env=env)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert "World size: 2" in result.stdout + result.stderr
+    # own session, so that a hang kills the launcher's worker processes too
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        start_new_session=True,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"2-process run hung; log tail: {stderr[-3000:]}")
+    assert process.returncode == 0, stderr[-3000:]
+    assert "World size: 2" in stdout + stderr
     assert (tmp_path / "model_final.pth").is_file()
