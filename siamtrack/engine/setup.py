@@ -6,6 +6,8 @@ from typing import List, Optional
 import torch
 from detectron2.config import CfgNode, get_cfg
 from detectron2.engine import default_setup
+from detectron2.utils import comm
+from detectron2.utils.logger import setup_logger
 
 from ..config import add_siamtrack_config
 
@@ -53,4 +55,5 @@ def setup_training(args) -> CfgNode:
         check_output_dir(cfg.OUTPUT_DIR, args.resume)
     cfg.freeze()
     default_setup(cfg, args)
+    setup_logger(cfg.OUTPUT_DIR, distributed_rank=comm.get_rank(), name="siamtrack")
     return cfg
