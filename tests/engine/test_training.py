@@ -29,6 +29,10 @@ def _cfg(tmp_path, *opts):
             "SOLVER.WARMUP_ITERS", "5",
             "SOLVER.BACKBONE_UNFREEZE_ITER", "0",
             "MODEL.SIAM_RESNET.TRAIN_STAGES", "['stem', 'res2', 'res3', 'res4', 'res5']",
+            # crops are half the usual size: so are the anchors and the augmentation shifts
+            "MODEL.SIAM_RPN.ANCHOR_SCALES", "[4.0]",
+            "INPUT.TEMPLATE_AUG.SHIFT", "2",
+            "INPUT.SEARCH_AUG.SHIFT", "32",
             "SEED", "7",
             "OUTPUT_DIR", str(tmp_path),
             *opts,
