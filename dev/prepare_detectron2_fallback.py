@@ -9,6 +9,7 @@ SRC_DIR holds the downloaded ``pb1-detectron2-0.6.tar.gz``. The tree is written 
 - ``detectron2/_C.py`` = the placeholder module (detectron2 imports ``_C`` at module level).
 Each edit is checked, so a different sdist fails loudly instead of installing something half-patched.
 """
+
 import hashlib
 import shutil
 import sys
@@ -45,7 +46,9 @@ def main(src_dir: str, sha256: str, placeholder: str) -> None:
     text = setup_py.read_text()
     for old, new in SETUP_PY_EDITS:
         if text.count(old) != 1:
-            sys.exit(f"{setup_py}: expected exactly one occurrence of {old!r}; unknown sdist layout")
+            sys.exit(
+                f"{setup_py}: expected exactly one occurrence of {old!r}; unknown sdist layout"
+            )
         text = text.replace(old, new)
     setup_py.write_text(text)
     shutil.copyfile(placeholder, out / "detectron2" / "_C.py")

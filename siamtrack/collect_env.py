@@ -1,4 +1,5 @@
 """Print the versions siamtrack runs with: ``python -m siamtrack.collect_env``."""
+
 import importlib
 import platform
 import sys
@@ -6,7 +7,7 @@ from typing import Dict
 
 
 def detectron2_flavour() -> str:
-    """"official" (compiled ops), "fallback" (pure Python, placeholder ``_C``) or "missing"."""
+    """ "official" (compiled ops), "fallback" (pure Python, placeholder ``_C``) or "missing"."""
     try:
         importlib.import_module("detectron2")
     except ImportError:

@@ -5,6 +5,7 @@ section is named in the comment where it helps. Keys that detectron2 already has
 (``MODEL.RESNETS.*``, ``SOLVER.*``, ``DATASETS.*``, ``TEST.EVAL_PERIOD``) are reused and set in
 ``configs/Base-SiamRPN.yaml`` instead of being duplicated here.
 """
+
 from detectron2.config import CfgNode as CN
 
 

@@ -1,4 +1,5 @@
 """Shared pytest fixtures: paths to the repository, configs and the external test data."""
+
 import os
 from pathlib import Path
 

@@ -1,6 +1,6 @@
 """Foundation: the package registers its components, every config loads, the _C placeholder."""
+
 import importlib.util
-import sys
 
 import pytest
 from detectron2.config import get_cfg
@@ -73,7 +73,9 @@ def test_config_datasets_are_registered(config_file):
 
     cfg = add_siamtrack_config(get_cfg())
     cfg.merge_from_file(str(config_file))
-    missing = [n for n in (*cfg.DATASETS.TRAIN, *cfg.DATASETS.TEST) if n not in DatasetCatalog.list()]
+    missing = [
+        n for n in (*cfg.DATASETS.TRAIN, *cfg.DATASETS.TEST) if n not in DatasetCatalog.list()
+    ]
     assert not missing, f"{config_file.name} names unregistered datasets {missing}"
     for per_source in (cfg.DATASETS.TRAIN_WEIGHTS, cfg.DATASETS.TRAIN_FRAME_RANGE):
         assert len(per_source) in (0, 1, len(cfg.DATASETS.TRAIN))

@@ -9,6 +9,7 @@
 
 Trailing KEY VALUE pairs override config keys (detectron2 convention).
 """
+
 from detectron2.engine import default_argument_parser
 
 from siamtrack.checkpoint import SiamCheckpointer

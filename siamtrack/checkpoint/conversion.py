@@ -78,7 +78,7 @@ _HEAD_PARTS = {"conv_kernel": "template_conv", "conv_search": "search_conv", "he
 
 _PYSOT_RULES = _backbone_rules(r"backbone\.", "backbone.") + [
     (
-        rf"neck\.downsample(\d)\.downsample\.0\.weight",
+        r"neck\.downsample(\d)\.downsample\.0\.weight",
         lambda m: f"neck.adjust.{_level(m[1])}.weight",
     ),
     (

@@ -6,6 +6,7 @@ single sub-pixel affine warp (bilinear). Parts of the window outside the image a
 ``pad_color`` (pysot pads with the image's mean colour). Unlike pysot's integer pad-then-slice
 crop, the window centre maps exactly to the output centre ``out_size / 2``.
 """
+
 from typing import Optional, Sequence, Tuple
 
 import cv2

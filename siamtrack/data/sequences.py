@@ -11,6 +11,7 @@ Layouts (see datasets/README.md):
 Boxes are returned exactly as the files hold them (no 1-based/0-based shift, STYLE §8).
 Frames whose box is unknown (GOT-10k test split) hold NaN.
 """
+
 import os
 import re
 from dataclasses import dataclass, field
@@ -80,7 +81,9 @@ def read_box_file(path: PathLike) -> np.ndarray:
             try:
                 values = [float(p) for p in parts]
             except ValueError:
-                raise ValueError(f"{path}:{line_number}: '{text}' is not numeric (expected x,y,w,h)")
+                raise ValueError(
+                    f"{path}:{line_number}: '{text}' is not numeric (expected x,y,w,h)"
+                )
             if len(values) != 4:
                 raise ValueError(
                     f"{path}:{line_number}: '{text}' has {len(values)} numbers (expected x,y,w,h;"
@@ -179,7 +182,10 @@ LOADERS = {
 def detect_layout(folder: PathLike) -> Optional[str]:
     """Layout of one sequence folder, or None if it is not a sequence."""
     folder = Path(folder)
-    if not (folder / "groundtruth.txt").is_file() and not (folder / "groundtruth_rect.txt").is_file():
+    if (
+        not (folder / "groundtruth.txt").is_file()
+        and not (folder / "groundtruth_rect.txt").is_file()
+    ):
         return None
     if (folder / "img").is_dir():
         if (folder / "full_occlusion.txt").is_file() or (folder / "out_of_view.txt").is_file():

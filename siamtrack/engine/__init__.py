@@ -1,4 +1,5 @@
 """Training: ``SiamTrainer`` (detectron2 DefaultTrainer + SiamRPN++ recipe) and launching."""
+
 from .launch import launch
 from .setup import check_output_dir, load_config, setup_training
 from .trainer import SiamTrainer

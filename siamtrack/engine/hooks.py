@@ -1,4 +1,5 @@
 """Training hooks of the SiamRPN++ recipe."""
+
 import logging
 from typing import Callable, Iterable, List
 
@@ -54,9 +55,7 @@ class BackboneUnfreezeHook(HookBase):
         self._unfrozen = True
         self.trainer.optimizer.state.clear()
         self._rewrap_model()
-        logger.info(
-            f"Iteration {self.trainer.iter}: unfroze backbone stages {self._train_stages}"
-        )
+        logger.info(f"Iteration {self.trainer.iter}: unfroze backbone stages {self._train_stages}")
 
     def before_train(self) -> None:
         if 0 <= self._unfreeze_iter <= self.trainer.iter and not self._unfrozen:

@@ -7,6 +7,7 @@
 - Started by ``torchrun`` (``RANK``/``WORLD_SIZE``/``LOCAL_RANK``/``LOCAL_WORLD_SIZE`` set): the
   process group is initialised from those variables (``env://``), NCCL with CUDA, gloo without.
 """
+
 import logging
 import os
 import socket
@@ -41,7 +42,9 @@ def _create_local_process_group(processes_per_machine: int) -> None:
         return
     machine_rank = dist.get_rank() // processes_per_machine
     for i in range(dist.get_world_size() // processes_per_machine):
-        group = dist.new_group(list(range(i * processes_per_machine, (i + 1) * processes_per_machine)))
+        group = dist.new_group(
+            list(range(i * processes_per_machine, (i + 1) * processes_per_machine))
+        )
         if i == machine_rank:
             comm._LOCAL_PROCESS_GROUP = group
 
@@ -57,7 +60,9 @@ def _init_process_group(init_method, world_size, rank, local_rank, processes_per
     comm.synchronize()
 
 
-def _cpu_worker(local_rank, main_func, world_size, per_machine, machine_rank, dist_url, args, timeout):
+def _cpu_worker(
+    local_rank, main_func, world_size, per_machine, machine_rank, dist_url, args, timeout
+):
     rank = machine_rank * per_machine + local_rank
     _init_process_group(dist_url, world_size, rank, local_rank, per_machine, timeout)
     try:
@@ -119,6 +124,14 @@ def launch(
     mp.start_processes(
         _cpu_worker,
         nprocs=num_processes_per_machine,
-        args=(main_func, world_size, num_processes_per_machine, machine_rank, dist_url, args, timeout),
+        args=(
+            main_func,
+            world_size,
+            num_processes_per_machine,
+            machine_rank,
+            dist_url,
+            args,
+            timeout,
+        ),
         start_method="spawn",
     )

@@ -1,4 +1,5 @@
 """Config set-up shared by the command-line tools (detectron2's ``setup(args)`` pattern)."""
+
 import logging
 import os
 from typing import List, Optional

@@ -12,6 +12,7 @@
   decay, the per-iteration version of pysot's per-epoch "step" + "log" schedules. Any other name
   is handed to detectron2's ``build_lr_scheduler``.
 """
+
 from typing import Dict, Iterable, List
 
 import torch
@@ -75,7 +76,10 @@ def build_param_groups(
             lr = base_lr * backbone_lr_factor if in_backbone else base_lr
             decay = weight_decay_norm if isinstance(module, NORM_TYPES) else weight_decay
             groups.setdefault((lr, decay), []).append(param)
-    return [{"params": params, "lr": lr, "weight_decay": decay} for (lr, decay), params in groups.items()]
+    return [
+        {"params": params, "lr": lr, "weight_decay": decay}
+        for (lr, decay), params in groups.items()
+    ]
 
 
 def _with_full_model_gradient_clipping(optimizer_type, max_norm: float, norm_type: float):

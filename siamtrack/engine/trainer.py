@@ -11,6 +11,7 @@ What differs from ``DefaultTrainer``:
 - evaluation (``test``): one-pass evaluation (OPE) of the online tracker on the sequence datasets
   in ``DATASETS.TEST``, reported as success AUC / precision to detectron2's metrics.
 """
+
 import logging
 import weakref
 from collections import OrderedDict
@@ -159,9 +160,10 @@ class SiamTrainer(DefaultTrainer):
                     "precision_20": 100.0 * report.overall["precision_20"],
                     "norm_precision": 100.0 * report.overall["norm_precision"],
                 }
-                logger.info(f"OPE on {dataset_name}: " + ", ".join(
-                    f"{k} {v:.1f}" for k, v in results[dataset_name].items()
-                ))
+                logger.info(
+                    f"OPE on {dataset_name}: "
+                    + ", ".join(f"{k} {v:.1f}" for k, v in results[dataset_name].items())
+                )
         finally:
             model.train(was_training)
         return results

@@ -19,7 +19,7 @@ says how to install it.
 
 import numpy as np
 
-__all__ = ["Got10kTracker"]
+__all__ = ["Got10kTracker"]  # noqa: F822  (built lazily by __getattr__)
 
 _CLASSES = {}
 

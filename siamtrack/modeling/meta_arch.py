@@ -23,8 +23,13 @@ from detectron2.modeling.box_regression import Box2BoxTransform
 from detectron2.modeling.matcher import Matcher
 from torch import nn
 
-from .anchors import anchor_grid_cxcywh, anchor_shapes_wh, cxcywh_to_xyxy, decode_boxes_cxcywh
-from .anchors import score_map_geometry
+from .anchors import (
+    anchor_grid_cxcywh,
+    anchor_shapes_wh,
+    cxcywh_to_xyxy,
+    decode_boxes_cxcywh,
+    score_map_geometry,
+)
 from .losses import label_negative_pair, label_positive_pair, siamese_rpn_losses
 from .neck import SiamNeck
 from .rpn_head import build_siam_rpn_head

@@ -183,7 +183,9 @@ class InferenceModel:
         """Do one-off work (the jit trace) now, e.g. in ``init``, rather than at frame 1."""
         if self._jit_freeze:
             size = self.search_size
-            self._frozen_step(template_features, self._to_input(np.zeros((size, size, 3), np.uint8)))
+            self._frozen_step(
+                template_features, self._to_input(np.zeros((size, size, 3), np.uint8))
+            )
 
     def _frozen_step(self, template_features: Any, search: torch.Tensor):
         """The traced + frozen per-frame step for these input shapes (None: use eager)."""

@@ -5,6 +5,7 @@ Convention (STYLE §8): continuous pixel coordinates everywhere. A box ``[x, y, 
 Public APIs take and return top-left ``xywh``; nothing here adds or subtracts 1.
 Every function accepts a single box of shape (4,) or an array of shape (N, 4).
 """
+
 from typing import Sequence, Union
 
 import numpy as np
@@ -101,6 +102,4 @@ def check_box_in_image(box_xywh: ArrayLike, image_hw, name: str = "box") -> None
         raise ValueError(f"{name} {box.tolist()} must be finite with positive width and height")
     x0, y0, x1, y1 = xywh_to_xyxy(box)
     if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
-        raise ValueError(
-            f"{name} {box.tolist()} (x,y,w,h) lies outside the {width}x{height} image"
-        )
+        raise ValueError(f"{name} {box.tolist()} (x,y,w,h) lies outside the {width}x{height} image")

@@ -1,4 +1,5 @@
 """Optimizer groups, gradient clipping, LR schedule and backbone freezing of the recipe."""
+
 import math
 from types import SimpleNamespace
 
@@ -47,8 +48,12 @@ def _lr_of(groups, param):
 def test_param_groups_lr_and_decay():
     model = ToyModel()
     groups = build_param_groups(
-        model, base_lr=0.005, weight_decay=1e-4, weight_decay_norm=0.0,
-        backbone_lr_factor=0.1, train_stages=["res3", "res4", "res5"],
+        model,
+        base_lr=0.005,
+        weight_decay=1e-4,
+        weight_decay_norm=0.0,
+        backbone_lr_factor=0.1,
+        train_stages=["res3", "res4", "res5"],
     )
     grouped = {id(p) for g in groups for p in g["params"]}
     assert id(model.backbone.res3[0].weight) in grouped
@@ -66,8 +71,12 @@ def test_param_groups_lr_and_decay():
 def test_unknown_train_stage_is_named():
     with pytest.raises(ValueError, match="res7"):
         build_param_groups(
-            ToyModel(), base_lr=1, weight_decay=0, weight_decay_norm=0,
-            backbone_lr_factor=1, train_stages=["res7"],
+            ToyModel(),
+            base_lr=1,
+            weight_decay=0,
+            weight_decay_norm=0,
+            backbone_lr_factor=1,
+            train_stages=["res7"],
         )
 
 
@@ -94,8 +103,8 @@ def test_warmup_log_decay_schedule():
     assert sched(1.0) == pytest.approx(0.1)
     values = [sched(i / 100) for i in range(101)]
     peak = values.index(max(values))
-    assert all(a < b for a, b in zip(values[:peak], values[1:peak + 1]))
-    assert all(a > b for a, b in zip(values[peak:], values[peak + 1:]))
+    assert all(a < b for a, b in zip(values[:peak], values[1 : peak + 1]))
+    assert all(a > b for a, b in zip(values[peak:], values[peak + 1 :]))
 
 
 def test_warmup_log_decay_rejects_bad_values():

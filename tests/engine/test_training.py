@@ -1,4 +1,5 @@
 """Short CPU training runs through SiamTrainer (detectron2 DefaultTrainer + SiamRPN++ recipe)."""
+
 import os
 import signal
 import subprocess
@@ -22,19 +23,31 @@ def _cfg(tmp_path, *opts):
     cfg = load_config(
         TINY_CONFIG,
         [
-            "DATASETS.TRAIN", "('siamtrack_sample_train',)",
-            "DATASETS.TEST", "()",
-            "SOLVER.IMS_PER_BATCH", "8",
-            "SOLVER.BASE_LR", "0.02",
-            "SOLVER.WARMUP_ITERS", "5",
-            "SOLVER.BACKBONE_UNFREEZE_ITER", "0",
-            "MODEL.SIAM_RESNET.TRAIN_STAGES", "['stem', 'res2', 'res3', 'res4', 'res5']",
+            "DATASETS.TRAIN",
+            "('siamtrack_sample_train',)",
+            "DATASETS.TEST",
+            "()",
+            "SOLVER.IMS_PER_BATCH",
+            "8",
+            "SOLVER.BASE_LR",
+            "0.02",
+            "SOLVER.WARMUP_ITERS",
+            "5",
+            "SOLVER.BACKBONE_UNFREEZE_ITER",
+            "0",
+            "MODEL.SIAM_RESNET.TRAIN_STAGES",
+            "['stem', 'res2', 'res3', 'res4', 'res5']",
             # crops are half the usual size: so are the anchors and the augmentation shifts
-            "MODEL.SIAM_RPN.ANCHOR_SCALES", "[4.0]",
-            "INPUT.TEMPLATE_AUG.SHIFT", "2",
-            "INPUT.SEARCH_AUG.SHIFT", "32",
-            "SEED", "7",
-            "OUTPUT_DIR", str(tmp_path),
+            "MODEL.SIAM_RPN.ANCHOR_SCALES",
+            "[4.0]",
+            "INPUT.TEMPLATE_AUG.SHIFT",
+            "2",
+            "INPUT.SEARCH_AUG.SHIFT",
+            "32",
+            "SEED",
+            "7",
+            "OUTPUT_DIR",
+            str(tmp_path),
             *opts,
         ],
     )
@@ -109,9 +122,12 @@ def test_resume_continues_from_last_checkpoint(tmp_path):
 def test_backbone_frozen_until_unfreeze_iter(tmp_path):
     cfg = _cfg(
         tmp_path,
-        "SOLVER.MAX_ITER", "4",
-        "SOLVER.BACKBONE_UNFREEZE_ITER", "2",
-        "MODEL.SIAM_RESNET.TRAIN_STAGES", "['res5']",
+        "SOLVER.MAX_ITER",
+        "4",
+        "SOLVER.BACKBONE_UNFREEZE_ITER",
+        "2",
+        "MODEL.SIAM_RESNET.TRAIN_STAGES",
+        "['res5']",
     )
     trainer = SiamTrainer(cfg)
     res5 = [p.detach().clone() for p in trainer.model.backbone.res5.parameters()]
@@ -137,23 +153,42 @@ def test_backbone_frozen_until_unfreeze_iter(tmp_path):
 def test_two_process_gloo_run_finishes(tmp_path, launcher):
     train_net = str(REPO_ROOT / "tools" / "train_net.py")
     if launcher == "torchrun":  # environment-variable rendezvous (RANK, WORLD_SIZE, ...)
-        start = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
-                 "--master_port", str(_free_local_port()), train_net]
+        start = [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node",
+            "2",
+            "--master_port",
+            str(_free_local_port()),
+            train_net,
+        ]
     else:  # detectron2-style --num-gpus, which spawns gloo processes when there is no CUDA
         start = [sys.executable, train_net, "--num-gpus", "2", "--dist-url", "auto"]
     command = start + [
-        "--config-file", TINY_CONFIG,
-        "DATASETS.TRAIN", "('siamtrack_sample_train',)",
-        "SOLVER.IMS_PER_BATCH", "4",
-        "SOLVER.MAX_ITER", "3",
-        "MODEL.SIAM_RESNET.TRAIN_STAGES", "['res5']",
-        "SOLVER.BACKBONE_UNFREEZE_ITER", "1",
-        "OUTPUT_DIR", str(tmp_path),
+        "--config-file",
+        TINY_CONFIG,
+        "DATASETS.TRAIN",
+        "('siamtrack_sample_train',)",
+        "SOLVER.IMS_PER_BATCH",
+        "4",
+        "SOLVER.MAX_ITER",
+        "3",
+        "MODEL.SIAM_RESNET.TRAIN_STAGES",
+        "['res5']",
+        "SOLVER.BACKBONE_UNFREEZE_ITER",
+        "1",
+        "OUTPUT_DIR",
+        str(tmp_path),
     ]
     env = dict(os.environ, CUDA_VISIBLE_DEVICES="", OMP_NUM_THREADS="1")
     # own session, so that a hang kills the launcher's worker processes too
     process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
         start_new_session=True,
     )
     try:

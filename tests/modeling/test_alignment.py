@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from .helpers import TINY_CONFIGS, build, randomize_batchnorm, random_images
+from .helpers import TINY_CONFIGS, build, random_images, randomize_batchnorm
 
 
 def symmetric_model(layout, *opts):

@@ -5,7 +5,7 @@ import torch
 
 from siamtrack.modeling import count_batchnorm, fold_batchnorm
 
-from .helpers import TINY_CONFIGS, build, randomize_batchnorm, random_images
+from .helpers import TINY_CONFIGS, build, random_images, randomize_batchnorm
 
 
 @pytest.mark.parametrize("layout, freeze_at", [("pysot", 0), ("standard", 2)])
