@@ -9,12 +9,12 @@ why this equals pysot's 511-crop-then-augment scheme.
 
 from typing import Dict, Optional, Tuple
 
-import cv2
 import numpy as np
 import torch
 from detectron2.config import configurable
 
 from ..utils.boxes import context_crop_side, is_valid_xywh
+from ..utils.video import read_image_bgr as read_image
 from .augmentation import CropAugParams, photometric_augment, sample_crop_window, to_gray
 from .crops import crop_window, mean_color
 
@@ -30,10 +30,10 @@ class UnusableSampleError(ValueError):
 
 def read_image_bgr(file_name: str) -> np.ndarray:
     """Read an image as HxWx3 uint8 BGR; :class:`UnusableSampleError` naming the file if not."""
-    image = cv2.imread(file_name, cv2.IMREAD_COLOR)
-    if image is None or image.size == 0:
-        raise UnusableSampleError(f"cannot read image {file_name} (missing or not an image)")
-    return image
+    try:
+        return read_image(file_name)
+    except ValueError as error:
+        raise UnusableSampleError(str(error)) from error
 
 
 class PairCropDatasetMapper:

@@ -9,14 +9,12 @@ OpenCV trackers work on integer rectangles and report only success or failure: t
 1.0 when ``update`` succeeds and 0.0 when it fails (the last box is then kept).
 """
 
-import os
-import time
 from typing import Callable, Iterable, List, Optional
 
 import cv2
 import numpy as np
 
-from ..tracking.results import INIT_FRAME_SCORE, TrackResult, TrackSequenceResult
+from ..tracking.results import TrackResult, TrackSequenceResult, track_frames
 from ..utils.boxes import check_box_in_image
 
 __all__ = ["OpenCVTracker", "available_opencv_trackers"]
@@ -85,19 +83,4 @@ class OpenCVTracker:
 
     def track(self, frames: Iterable, init_box_xywh) -> TrackSequenceResult:
         """Same contract as ``SiamTracker.track`` (frames are arrays or image paths)."""
-        boxes, scores, times = [], [], []
-        for index, frame in enumerate(frames):
-            image = cv2.imread(str(frame)) if isinstance(frame, (str, os.PathLike)) else frame
-            if image is None:
-                raise ValueError(f"frame {frame} cannot be read")
-            start = time.perf_counter()
-            if index == 0:
-                self.init(image, init_box_xywh)
-                box, score = np.asarray(init_box_xywh, dtype=np.float64), INIT_FRAME_SCORE
-            else:
-                result = self.update(image)
-                box, score = result.box_xywh, result.score
-            times.append(time.perf_counter() - start)
-            boxes.append(box)
-            scores.append(score)
-        return TrackSequenceResult(np.stack(boxes), np.asarray(scores), np.asarray(times))
+        return track_frames(self, frames, init_box_xywh)

@@ -1,15 +1,19 @@
-"""Result types returned by the online tracker (pure numpy, no torch).
+"""Result types of the online trackers and the per-sequence loop that fills them (no torch).
 
 Boxes are top-left ``xywh`` in continuous image coordinates (see ``siamtrack/utils/boxes.py``),
 in the same convention as the initial box the tracker was given.
 """
 
+import os
+import time
 from dataclasses import dataclass
-from typing import Dict, List, Union
+from typing import Dict, Iterable, List, Union
 
 import numpy as np
 
-__all__ = ["TrackResult", "TrackSequenceResult", "INIT_FRAME_SCORE"]
+from ..utils.video import read_image_bgr
+
+__all__ = ["TrackResult", "TrackSequenceResult", "INIT_FRAME_SCORE", "track_frames"]
 
 # Score reported for frame 0 of a sequence: the initial box is given, not predicted.
 INIT_FRAME_SCORE = 1.0
@@ -79,3 +83,33 @@ class TrackSequenceResult:
         """Frames per second over the tracked frames (frame 0's ``init`` excluded)."""
         total = float(np.sum(self.times[1:]))
         return (len(self.times) - 1) / total if total > 0 else float("nan")
+
+
+def track_frames(tracker, frames: Iterable, init_box_xywh) -> TrackSequenceResult:
+    """Run a tracker with ``init(image, box)`` / ``update(image) -> TrackResult`` over frames.
+
+    Args:
+        tracker: e.g. ``SiamTracker`` or an OpenCV baseline.
+        frames: BGR uint8 images and/or image file paths, in order.
+        init_box_xywh: ``[x, y, w, h]`` of the target in the first frame.
+
+    Returns:
+        TrackSequenceResult; row 0 is ``init_box_xywh`` (score ``INIT_FRAME_SCORE``), row k
+        frame k; times are the seconds spent in ``init`` / ``update``.
+    """
+    boxes, scores, times = [], [], []
+    for index, frame in enumerate(frames):
+        image = read_image_bgr(frame) if isinstance(frame, (str, os.PathLike)) else frame
+        start = time.perf_counter()
+        if index == 0:
+            tracker.init(image, init_box_xywh)
+            box, score = np.asarray(init_box_xywh, dtype=np.float64), INIT_FRAME_SCORE
+        else:
+            result = tracker.update(image)
+            box, score = result.box_xywh, result.score
+        times.append(time.perf_counter() - start)
+        boxes.append(box)
+        scores.append(score)
+    if not boxes:
+        raise ValueError("track() got no frames")
+    return TrackSequenceResult(np.stack(boxes), np.asarray(scores), np.asarray(times))

@@ -18,11 +18,8 @@ same outputs up to float rounding); bf16/fp16 autocast and ``torch.compile`` are
 
 import logging
 import os
-import time
-from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-import cv2
 import numpy as np
 import torch
 from detectron2.config import CfgNode, configurable
@@ -32,7 +29,7 @@ from ..data.crops import crop_square, mean_color, siamese_crop_sides
 from ..utils.boxes import check_box_in_image, cxcywh_to_xywh, xywh_to_cxcywh
 from .inference import InferenceModel, resolve_device
 from .postprocess import hann_window, select_best, update_target
-from .results import INIT_FRAME_SCORE, TrackResult, TrackSequenceResult
+from .results import TrackResult, TrackSequenceResult, track_frames
 
 __all__ = ["SiamTracker"]
 
@@ -51,15 +48,6 @@ def check_image(image: Any, name: str = "image") -> np.ndarray:
         raise ValueError(f"{name} must be an HxWx3 BGR image, got shape {image.shape}")
     if image.dtype != np.uint8:
         raise ValueError(f"{name} must have dtype uint8 (0-255 BGR), got {image.dtype}")
-    return image
-
-
-def read_image_bgr(path: Union[str, os.PathLike]) -> np.ndarray:
-    """Read an image file as HxWx3 uint8 BGR, with a clear error if it cannot be decoded."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None:
-        reason = "does not exist" if not Path(path).exists() else "cannot be decoded as an image"
-        raise ValueError(f"frame {path} {reason}")
     return image
 
 
@@ -282,22 +270,7 @@ class SiamTracker:
         Returns:
             TrackSequenceResult; row 0 is ``init_box_xywh`` (score 1.0), row k frame k.
         """
-        boxes, scores, times = [], [], []
-        for index, frame in enumerate(frames):
-            image = read_image_bgr(frame) if isinstance(frame, (str, os.PathLike)) else frame
-            start = time.perf_counter()
-            if index == 0:
-                self.init(image, init_box_xywh)
-                box, score = np.asarray(init_box_xywh, dtype=np.float64), INIT_FRAME_SCORE
-            else:
-                result = self.update(image)
-                box, score = result.box_xywh, result.score
-            times.append(time.perf_counter() - start)
-            boxes.append(box)
-            scores.append(score)
-        if not boxes:
-            raise ValueError("track() got no frames")
-        return TrackSequenceResult(np.stack(boxes), np.asarray(scores), np.asarray(times))
+        return track_frames(self, frames, init_box_xywh)
 
     # ------------------------------------------------------------------ helpers
     def _require_init(self) -> None:

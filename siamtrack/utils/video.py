@@ -21,6 +21,16 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+
+def read_image_bgr(path: Union[str, os.PathLike]) -> np.ndarray:
+    """Read an image file as HxWx3 uint8 BGR; ValueError naming the file if it cannot be."""
+    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+    if image is None or image.size == 0:
+        reason = "does not exist" if not Path(path).exists() else "cannot be decoded as an image"
+        raise ValueError(f"image {path} {reason}")
+    return image
+
+
 __all__ = [
     "FrameSource",
     "open_frame_source",
