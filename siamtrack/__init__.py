@@ -7,7 +7,7 @@ __version__ = "0.1.0"
 
 from . import data  # noqa: F401,E402  registers the bundled sample and standard datasets
 from . import modeling  # noqa: F401,E402  registers backbone, heads, meta-architecture
-from .config import add_siamtrack_config  # noqa: E402
+from .config import add_siamtrack_config, load_config  # noqa: E402
 from .tracking import SiamTracker  # noqa: E402
 
-__all__ = ["add_siamtrack_config", "SiamTracker", "__version__"]
+__all__ = ["add_siamtrack_config", "load_config", "SiamTracker", "__version__"]

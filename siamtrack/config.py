@@ -6,7 +6,14 @@ section is named in the comment where it helps. Keys that detectron2 already has
 ``configs/Base-SiamRPN.yaml`` instead of being duplicated here.
 """
 
+import logging
+import os
+from typing import List, Optional
+
 from detectron2.config import CfgNode as CN
+from detectron2.config import get_cfg
+
+logger = logging.getLogger(__name__)
 
 
 def add_siamtrack_config(cfg: CN) -> CN:
@@ -21,6 +28,36 @@ def add_siamtrack_config(cfg: CN) -> CN:
     _add_dataset_config(cfg)
     _add_solver_config(cfg)
     _add_tracker_config(cfg)
+    return cfg
+
+
+def load_config(config_file: str, opts: Optional[List[str]] = None) -> CN:
+    """``get_cfg()`` + ``add_siamtrack_config`` + the yaml (with ``_BASE_``) + ``KEY VALUE`` opts.
+
+    Errors name the file or the override that is wrong. ``MODEL.DEVICE`` "cuda" falls back to
+    "cpu" (with a warning) on machines without CUDA.
+    """
+    import torch
+
+    if not config_file:
+        raise ValueError("--config-file is required (e.g. configs/siamrpn_R_50_l234_dwxcorr.yaml)")
+    if not os.path.isfile(config_file):
+        raise FileNotFoundError(f"config file {config_file} does not exist")
+    opts = list(opts or [])
+    if len(opts) % 2:
+        raise ValueError(f"config overrides must be KEY VALUE pairs, got an odd list: {opts}")
+    cfg = add_siamtrack_config(get_cfg())
+    try:
+        cfg.merge_from_file(config_file)
+    except (AssertionError, KeyError, ValueError) as error:  # yacs: unknown key, bad value
+        raise ValueError(f"config file {config_file}: {error}") from None
+    try:
+        cfg.merge_from_list(opts)
+    except (AssertionError, KeyError, ValueError) as error:
+        raise ValueError(f"config overrides {opts}: {error}") from None
+    if cfg.MODEL.DEVICE.startswith("cuda") and not torch.cuda.is_available():
+        logger.warning(f"MODEL.DEVICE is {cfg.MODEL.DEVICE} but CUDA is not available: using cpu")
+        cfg.MODEL.DEVICE = "cpu"
     return cfg
 
 

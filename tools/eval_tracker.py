@@ -18,9 +18,7 @@ import logging
 import sys
 from pathlib import Path
 
-from detectron2.config import get_cfg
-
-from siamtrack import SiamTracker, add_siamtrack_config
+from siamtrack import SiamTracker, load_config
 from siamtrack.data import get_sequences, load_sequences
 from siamtrack.evaluation import (
     evaluate_results,
@@ -74,12 +72,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def build_tracker(args):
-    cfg = add_siamtrack_config(get_cfg())
-    try:
-        cfg.merge_from_file(args.config_file)
-        cfg.merge_from_list(args.opts)
-    except (AssertionError, KeyError) as error:
-        raise ValueError(f"config {args.config_file} / --opts {args.opts}: {error}") from None
+    cfg = load_config(args.config_file, args.opts)
     if args.weights:
         cfg.MODEL.WEIGHTS = args.weights
     cfg.freeze()

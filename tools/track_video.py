@@ -15,9 +15,7 @@ import argparse
 import logging
 import sys
 
-from detectron2.config import get_cfg
-
-from siamtrack import SiamTracker, add_siamtrack_config
+from siamtrack import SiamTracker, load_config
 from siamtrack.tracking.video_runner import track_video
 from siamtrack.utils.boxes import parse_box_xywh
 from siamtrack.utils.video import open_frame_source
@@ -64,12 +62,7 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def setup_cfg(args):
-    cfg = add_siamtrack_config(get_cfg())
-    try:
-        cfg.merge_from_file(args.config_file)
-        cfg.merge_from_list(args.opts)
-    except (AssertionError, KeyError) as error:  # yacs reports unknown keys / odd --opts so
-        raise ValueError(f"config {args.config_file} / --opts {args.opts}: {error}") from None
+    cfg = load_config(args.config_file, args.opts)
     if args.weights:
         cfg.MODEL.WEIGHTS = args.weights
     cfg.freeze()

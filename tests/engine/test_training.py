@@ -10,8 +10,9 @@ import pytest
 import torch
 from detectron2.engine import HookBase
 
+from siamtrack import load_config
 from siamtrack.data import build_pair_train_loader, register_coco_pairs
-from siamtrack.engine import SiamTrainer, check_output_dir, load_config
+from siamtrack.engine import SiamTrainer, check_output_dir
 from siamtrack.engine.launch import _free_local_port
 
 from ..conftest import CONFIGS_DIR, REPO_ROOT
