@@ -13,7 +13,8 @@
 A file that does not fit stops with ``InvalidCheckpointError`` naming the file and the
 problem: unreadable/truncated, NaN/inf values, nothing matching the model, shape mismatches
 (with a hint when the backbone layout differs) or missing weights. It never loads half a
-model silently.
+model silently. ``save`` writes under a temporary name and renames, so an interrupted save
+never leaves a truncated ``model_*.pth`` (or a ``last_checkpoint`` pointing at one).
 """
 
 import logging
@@ -46,6 +47,23 @@ class SiamCheckpointer(DetectionCheckpointer):
         if path and "://" not in path and not os.path.isfile(path):
             raise FileNotFoundError(f"checkpoint {path} not found (MODEL.WEIGHTS or --weights)")
         return super().load(path, *args, **kwargs)
+
+    def save(self, name: str, **kwargs: Any) -> None:
+        """As fvcore's ``Checkpointer.save`` (model, checkpointables and ``kwargs`` to
+        ``<save_dir>/<name>.pth``, then the ``last_checkpoint`` tag), but atomic."""
+        if not self.save_dir or not self.save_to_disk:
+            return
+        data = {"model": self.model.state_dict()}
+        data.update({key: obj.state_dict() for key, obj in self.checkpointables.items()})
+        data.update(kwargs)
+        basename = f"{name}.pth"
+        save_file = os.path.join(self.save_dir, basename)
+        partial_file = os.path.join(self.save_dir, f".{basename}.partial")
+        logger.info(f"Saving checkpoint to {save_file}")
+        with self.path_manager.open(partial_file, "wb") as f:
+            torch.save(data, f)
+        os.replace(partial_file, save_file)
+        self.tag_last_checkpoint(basename)
 
     def load_weights(self, state_dict: Dict[str, Any], *, fmt: str, source: str) -> None:
         """Check and load an in-memory state dict already in siamtrack names.

@@ -190,3 +190,22 @@ def test_imagenet_backbone_loads_into_standard_layout(tmp_path, kind):
     loaded, expected = target.backbone.state_dict(), source.backbone.state_dict()
     assert all(torch.equal(loaded[k], expected[k]) for k in keys)
     assert all(torch.equal(v, neck_before[k]) for k, v in target.neck.state_dict().items())
+
+
+def test_save_is_atomic_and_tags_last_checkpoint(tmp_path, monkeypatch):
+    model = torch.nn.Linear(2, 2)
+    checkpointer = SiamCheckpointer(model, save_dir=str(tmp_path))
+    checkpointer.save("model_0000009", iteration=9)
+    assert (tmp_path / "last_checkpoint").read_text() == "model_0000009.pth"
+    good = (tmp_path / "model_0000009.pth").read_bytes()
+
+    def interrupted_save(obj, f):
+        f.write(b"trunc")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(torch, "save", interrupted_save)
+    with pytest.raises(KeyboardInterrupt):
+        checkpointer.save("model_0000009", iteration=9)
+    # the earlier checkpoint and the tag are untouched; no truncated file under the real name
+    assert (tmp_path / "model_0000009.pth").read_bytes() == good
+    assert (tmp_path / "last_checkpoint").read_text() == "model_0000009.pth"
