@@ -1,12 +1,12 @@
 """Convert a pysot (or torchvision-named ResNet) weight file to a siamtrack checkpoint file."""
 
 import os
-import tempfile
 from typing import Any, Dict, Optional
 
 import torch
 from torch import nn
 
+from ..utils.files import atomic_output
 from .conversion import InvalidCheckpointError, read_checkpoint
 
 __all__ = ["convert_checkpoint_file"]
@@ -49,14 +49,6 @@ def convert_checkpoint_file(
 
         SiamCheckpointer(model).load_weights(state_dict, fmt=fmt, source=input_path)
     data = {"model": state_dict, "__author__": f"siamtrack (from {fmt})", "source": input_path}
-    directory = os.path.dirname(os.path.abspath(output_path))
-    os.makedirs(directory, exist_ok=True)
-    handle, tmp_path = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    os.close(handle)
-    try:
-        torch.save(data, tmp_path)
-        os.replace(tmp_path, output_path)
-    finally:
-        if os.path.exists(tmp_path):
-            os.remove(tmp_path)
+    with atomic_output(output_path, suffix=".tmp") as temp_path:
+        torch.save(data, temp_path)
     return {"format": fmt, "num_tensors": len(state_dict), "output": output_path}

@@ -26,6 +26,7 @@ from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.checkpoint.c2_model_loading import align_and_update_state_dicts
 from fvcore.common.checkpoint import _IncompatibleKeys
 
+from ..utils.files import atomic_output
 from .conversion import InvalidCheckpointError, read_checkpoint, strip_prefix
 
 __all__ = ["SiamCheckpointer"]
@@ -58,11 +59,9 @@ class SiamCheckpointer(DetectionCheckpointer):
         data.update(kwargs)
         basename = f"{name}.pth"
         save_file = os.path.join(self.save_dir, basename)
-        partial_file = os.path.join(self.save_dir, f".{basename}.partial")
         logger.info(f"Saving checkpoint to {save_file}")
-        with self.path_manager.open(partial_file, "wb") as f:
-            torch.save(data, f)
-        os.replace(partial_file, save_file)
+        with atomic_output(save_file) as temp_path:
+            torch.save(data, temp_path)
         self.tag_last_checkpoint(basename)
 
     def load_weights(self, state_dict: Dict[str, Any], *, fmt: str, source: str) -> None:

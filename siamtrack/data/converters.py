@@ -37,6 +37,7 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
+from ..utils.files import atomic_output
 from .sequences import Sequence
 
 __all__ = [
@@ -100,15 +101,9 @@ def write_json(data: Dict, path: os.PathLike, overwrite: bool = False) -> Path:
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; pass --overwrite to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "w") as f:
+    with atomic_output(path, suffix=".tmp") as temp_path:
+        with open(temp_path, "w") as f:
             json.dump(data, f, separators=(",", ":"))
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
     return path
 
 

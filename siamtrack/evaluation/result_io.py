@@ -21,13 +21,13 @@ import io
 import json
 import math
 import os
-import tempfile
 from pathlib import Path
 from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from ..data.sequences import read_box_file
+from ..utils.files import atomic_output
 
 __all__ = [
     "write_otb_results",
@@ -52,17 +52,8 @@ def atomic_write_text(path: PathLike, text: str, overwrite: bool = True) -> Path
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"'{path}' already exists; pass --force to overwrite it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp_name = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=".partial", dir=path.parent
-    )
-    try:
-        with os.fdopen(handle, "w", newline="") as f:
-            f.write(text)
-        os.replace(temp_name, path)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
+    with atomic_output(path) as temp_path:
+        temp_path.write_text(text, newline="")
     return path
 
 

@@ -197,10 +197,12 @@ def test_save_is_atomic_and_tags_last_checkpoint(tmp_path, monkeypatch):
     checkpointer = SiamCheckpointer(model, save_dir=str(tmp_path))
     checkpointer.save("model_0000009", iteration=9)
     assert (tmp_path / "last_checkpoint").read_text() == "model_0000009.pth"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last_checkpoint", "model_0000009.pth"]
     good = (tmp_path / "model_0000009.pth").read_bytes()
 
-    def interrupted_save(obj, f):
-        f.write(b"trunc")
+    def interrupted_save(obj, path):
+        with open(path, "wb") as f:
+            f.write(b"trunc")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(torch, "save", interrupted_save)
@@ -209,3 +211,4 @@ def test_save_is_atomic_and_tags_last_checkpoint(tmp_path, monkeypatch):
     # the earlier checkpoint and the tag are untouched; no truncated file under the real name
     assert (tmp_path / "model_0000009.pth").read_bytes() == good
     assert (tmp_path / "last_checkpoint").read_text() == "model_0000009.pth"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["last_checkpoint", "model_0000009.pth"]
