@@ -1,4 +1,5 @@
 """dev/setup_env.sh stops before creating .venv when a prerequisite is missing."""
+
 import os
 import subprocess
 

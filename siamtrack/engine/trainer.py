@@ -117,6 +117,14 @@ class SiamTrainer(DefaultTrainer):
         model = build_model(cfg)
         train_stages = solver.check_train_stages(model, cfg.MODEL.SIAM_RESNET.TRAIN_STAGES)
         all_stages = solver.backbone_stage_names(model)
+        frozen_forever = all_stages[: cfg.MODEL.BACKBONE.FREEZE_AT]  # FrozenBN, no gradients
+        conflict = [s for s in train_stages if s in frozen_forever]
+        if conflict:
+            raise ValueError(
+                f"MODEL.SIAM_RESNET.TRAIN_STAGES lists {conflict}, which MODEL.BACKBONE.FREEZE_AT "
+                f"{cfg.MODEL.BACKBONE.FREEZE_AT} freezes for good (stages {frozen_forever}); "
+                "lower FREEZE_AT or drop them from TRAIN_STAGES"
+            )
         trained_now = train_stages if cfg.SOLVER.BACKBONE_UNFREEZE_ITER == 0 else []
         set_stages_trainable(model, [s for s in all_stages if s not in trained_now], False)
         set_stages_trainable(model, trained_now, True)

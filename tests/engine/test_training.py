@@ -150,6 +150,12 @@ def test_backbone_frozen_until_unfreeze_iter(tmp_path):
     )  # not in TRAIN_STAGES: never trained
 
 
+def test_train_stages_frozen_by_freeze_at_are_refused(tmp_path):
+    cfg = _cfg(tmp_path, "MODEL.BACKBONE.FREEZE_AT", "2")  # stem + res2 frozen for good
+    with pytest.raises(ValueError, match=r"\['stem', 'res2'\].*FREEZE_AT 2"):
+        SiamTrainer.build_model(cfg)
+
+
 @pytest.mark.parametrize("launcher", ["num-gpus", "torchrun"])
 def test_two_process_gloo_run_finishes(tmp_path, launcher):
     train_net = str(REPO_ROOT / "tools" / "train_net.py")
@@ -201,3 +207,15 @@ def test_two_process_gloo_run_finishes(tmp_path, launcher):
     assert process.returncode == 0, stderr[-3000:]
     assert "World size: 2" in stdout + stderr
     assert (tmp_path / "model_final.pth").is_file()
+
+
+@pytest.mark.parametrize(
+    "config_file",
+    [p for p in sorted(CONFIGS_DIR.rglob("*.yaml")) if not p.name.startswith("Base-")],
+    ids=lambda p: p.name,
+)
+def test_every_config_builds_a_trainable_model(config_file):
+    """Stage names, FREEZE_AT and TRAIN_STAGES of each shipped config agree."""
+    cfg = load_config(str(config_file))
+    model = SiamTrainer.build_model(cfg)
+    assert any(p.requires_grad for p in model.parameters())
