@@ -1,4 +1,4 @@
-"""Shared pytest fixtures: paths to the repository, configs and the external test data."""
+"""Shared pytest fixtures: paths to the repository, configs and the external test material."""
 
 import os
 from pathlib import Path
@@ -13,6 +13,11 @@ def _shared_data_dir() -> Path:
     return Path(os.environ.get("SIAMTRACK_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
 
+def shared_dir(name: str) -> Path:
+    """``../shared/<name>`` next to the data folder (``reference``, ``weights``, ``vendor``)."""
+    return _shared_data_dir().parent / name
+
+
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
     """Real OTB sequences and the COCO sample (kept outside the repo, see README "Tests").
@@ -25,6 +30,24 @@ def shared_data() -> Path:
             f"test data not found at {path} (expected sequences/ and coco_sample/): "
             "set SIAMTRACK_SHARED_DATA to the folder holding them"
         )
+    return path
+
+
+@pytest.fixture(scope="session")
+def nanotrack_weights() -> Path:
+    """The released NanoTrack ``.pth`` files and official ONNX exports (``../shared/weights``)."""
+    path = shared_dir("weights") / "nanotrack"
+    if not (path / "nanotrackv3.pth").is_file() or not (path / "onnx").is_dir():
+        pytest.fail(f"NanoTrack weights not found at {path} (next to the shared data folder)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_reference() -> Path:
+    """Reference listings (state-dict .tsv files) next to the shared data."""
+    path = shared_dir("reference")
+    if not path.is_dir():
+        pytest.fail(f"reference folder not found at {path} (next to the shared data folder)")
     return path
 
 
