@@ -8,9 +8,12 @@ Examples:
     # compare result files that already exist (pysot / got10k layouts) in out/results
     python tools/eval_tracker.py --dataset siamtrack_sample_val --output-dir out --compare all
 
-Results go to <results-dir>/<tracker>/ (default <output-dir>/results); existing result files
-are reused unless --force. Writes <output-dir>/ope_results.json, success_plot.png and
-precision_plot.png (replaced on every run). Exit code 2 on bad input.
+Each benchmark is scored with its own rule, picked from the folder layout (--protocol auto):
+otb (OTB/generic), lasot (LaSOT) or got10k (GOT-10k: AO, SR0.50, SR0.75 as the got10k toolkit);
+--protocol NAME overrides it. Results go to <results-dir>/<tracker>/ (default
+<output-dir>/results); existing result files are reused unless --force. Writes
+<output-dir>/ope_results.json and the protocol's plots (success_plot.png, + precision_plot.png
+for otb/lasot), replaced on every run. Exit code 2 on bad input.
 """
 
 import argparse
@@ -21,9 +24,11 @@ from pathlib import Path
 from siamtrack import SiamTracker, load_config
 from siamtrack.data import get_sequences, load_sequences
 from siamtrack.evaluation import (
+    PROTOCOLS,
     evaluate_results,
     format_table,
-    plot_ope,
+    plot_reports,
+    resolve_protocol,
     run_ope,
     save_reports_json,
 )
@@ -60,8 +65,15 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--output-dir", required=True, help="folder for tables, JSON and plots")
     parser.add_argument("--results-dir", help="tracker result files (default: OUTPUT_DIR/results)")
-    parser.add_argument("--format", choices=("otb", "got10k"), default="otb", help="result layout")
-    parser.add_argument("--skip-first-frame", action="store_true", help="GOT-10k protocol")
+    protocols = ("auto",) + PROTOCOLS
+    parser.add_argument("--protocol", choices=protocols, default="auto", help="scoring rule")
+    parser.add_argument(
+        "--format",
+        choices=("otb", "got10k"),
+        help="result layout (default: got10k under the got10k protocol, otherwise otb)",
+    )
+    skip_help = "otb/lasot: leave frame 0 out too (got10k always does)"
+    parser.add_argument("--skip-first-frame", action="store_true", help=skip_help)
     parser.add_argument("--force", action="store_true", help="re-track and overwrite result files")
     parser.add_argument("--device", help="cpu, cuda, ... (default: MODEL.DEVICE, cpu without GPU)")
     parser.add_argument("--per-sequence", action="store_true", help="print per-sequence rows")
@@ -92,11 +104,15 @@ def main(argv=None) -> int:
         sequences = (
             load_sequences(args.dataset_root) if args.dataset_root else get_sequences(args.dataset)
         )
+        protocol = resolve_protocol(
+            args.protocol, sequences, skip_first_frame=args.skip_first_frame
+        )
+        result_format = args.format or ("got10k" if protocol.name == "got10k" else "otb")
         common = dict(
             result_dir=results_dir,
-            result_format=args.format,
+            result_format=result_format,
             overwrite=args.force,
-            skip_first_frame=args.skip_first_frame,
+            protocol=protocol,
         )
         reports = []
         if args.config_file:
@@ -113,24 +129,19 @@ def main(argv=None) -> int:
         done = {r.tracker_name for r in reports}
         others = list_trackers(results_dir) if args.compare == ["all"] else args.compare
         for name in (n for n in others if n not in done):
-            reports.append(
-                evaluate_results(
-                    results_dir, name, sequences, skip_first_frame=args.skip_first_frame
-                )
-            )
+            reports.append(evaluate_results(results_dir, name, sequences, protocol=protocol))
         if not reports:
             raise ValueError(f"no tracker results found in {results_dir}")
         output_dir.mkdir(parents=True, exist_ok=True)
         json_path = save_reports_json(reports, output_dir / "ope_results.json")
-        plots = plot_ope({r.tracker_name: r.overall for r in reports}, output_dir)
+        plots = plot_reports(reports, output_dir)
     except (ValueError, OSError) as error:
         print(f"{PROG}: error: {error}", file=sys.stderr)
         return 2
     print(f"{len(sequences)} sequences, {sum(len(s) for s in sequences)} frames")
     print(format_table(reports, per_sequence=args.per_sequence))
-    print(
-        f"results: {results_dir}\nnumbers: {json_path}\nplots: {plots['success']}, {plots['precision']}"
-    )
+    plot_list = ", ".join(str(path) for path in plots.values())
+    print(f"results: {results_dir}\nnumbers: {json_path}\nplots: {plot_list}")
     return 0
 
 

@@ -4,7 +4,8 @@ Layouts (see datasets/README.md):
 - ``generic`` (OTB-like): ``<seq>/img/*.jpg|png`` + ``<seq>/groundtruth.txt`` (or OTB's
   ``groundtruth_rect.txt``), one ``x,y,w,h`` line per frame (commas, tabs or spaces).
 - ``got10k``: ``<seq>/00000001.jpg ...`` + ``groundtruth.txt`` (the test split has only the
-  first line) + optional ``absence.label`` (1 = target absent).
+  first line) + optional ``absence.label`` (1 = target absent) and ``cover.label`` (visible
+  ratio 0..8, 0 = not visible; the GOT-10k protocol scores only frames with cover > 0).
 - ``lasot``: ``<seq>/img/00000001.jpg ...`` + ``groundtruth.txt`` + ``full_occlusion.txt`` and
   ``out_of_view.txt`` (one comma-separated line of 0/1 each).
 
@@ -38,6 +39,8 @@ class Sequence:
         absent: bool array (N,), True where the dataset marks the target absent / fully
             occluded / out of view.
         layout: one of LAYOUTS.
+        cover: optional int array (N,), GOT-10k's visible-ratio label per frame (0..8, 0 = not
+            visible); None when the dataset has none.
     """
 
     name: str
@@ -45,6 +48,7 @@ class Sequence:
     boxes_xywh: np.ndarray
     absent: np.ndarray = field(default=None)
     layout: str = "generic"
+    cover: Optional[np.ndarray] = None
 
     def __post_init__(self):
         self.boxes_xywh = np.asarray(self.boxes_xywh, dtype=np.float64).reshape(-1, 4)
@@ -56,6 +60,13 @@ class Sequence:
                 f"sequence '{self.name}': {len(self.frame_paths)} frames, "
                 f"{len(self.boxes_xywh)} boxes and {len(self.absent)} absence flags differ"
             )
+        if self.cover is not None:
+            self.cover = np.asarray(self.cover, dtype=np.int64).reshape(-1)
+            if len(self.cover) != len(self.frame_paths):
+                raise ValueError(
+                    f"sequence '{self.name}': {len(self.cover)} cover labels for "
+                    f"{len(self.frame_paths)} frames"
+                )
 
     def __len__(self) -> int:
         return len(self.frame_paths)
@@ -95,16 +106,21 @@ def read_box_file(path: PathLike) -> np.ndarray:
     return np.asarray(boxes, dtype=np.float64)
 
 
-def _read_flags(path: Path, num_frames: int) -> np.ndarray:
-    """Read 0/1 flags separated by commas or newlines (LaSOT, GOT-10k label files)."""
+def _read_labels(path: Path, num_frames: int, expected: str = "0/1 flags") -> np.ndarray:
+    """Read integer labels separated by commas or newlines (LaSOT, GOT-10k label files)."""
     text = path.read_text().replace(",", " ").split()
     try:
-        flags = np.asarray([int(float(t)) for t in text], dtype=np.int64)
+        labels = np.asarray([int(float(t)) for t in text], dtype=np.int64)
     except ValueError:
-        raise ValueError(f"{path}: expected 0/1 flags")
-    if len(flags) != num_frames:
-        raise ValueError(f"{path}: {len(flags)} flags for {num_frames} frames")
-    return flags != 0
+        raise ValueError(f"{path}: expected {expected}")
+    if len(labels) != num_frames:
+        raise ValueError(f"{path}: {len(labels)} labels for {num_frames} frames")
+    return labels
+
+
+def _read_flags(path: Path, num_frames: int) -> np.ndarray:
+    """Read 0/1 flags separated by commas or newlines as bool (LaSOT, GOT-10k label files)."""
+    return _read_labels(path, num_frames) != 0
 
 
 def _natural_key(path: Path):
@@ -157,7 +173,11 @@ def load_got10k_sequence(folder: PathLike) -> Sequence:
     _check_counts(folder, frames, boxes)
     absence_file = folder / "absence.label"
     absent = _read_flags(absence_file, len(frames)) if absence_file.is_file() else None
-    return Sequence(folder.name, frames, boxes, absent, layout="got10k")
+    cover_file = folder / "cover.label"
+    cover = None
+    if cover_file.is_file():
+        cover = _read_labels(cover_file, len(frames), "visible-ratio labels 0..8")
+    return Sequence(folder.name, frames, boxes, absent, layout="got10k", cover=cover)
 
 
 def load_lasot_sequence(folder: PathLike) -> Sequence:

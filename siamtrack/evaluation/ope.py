@@ -1,6 +1,8 @@
 """One-pass evaluation (OPE) metrics (spec §12), pure numpy.
 
-Per sequence, with N frames:
+Two rule sets; ``siamtrack.evaluation.protocols`` picks one per benchmark.
+
+**OTB / LaSOT (pysot's rule)**, ``evaluate`` + ``summarize``. Per sequence, with N frames:
 
 - **success curve**: fraction of the N frames whose IoU with the ground truth is **> t**, for
   the 21 thresholds t = 0, 0.05, ..., 1; **AUC** is the mean of the 21 values (OTB, pysot,
@@ -19,9 +21,28 @@ distance -1; we treat all metrics alike.) A NaN prediction is a miss.
 Centres are ``x + w/2`` for both prediction and ground truth. pysot and got10k use
 ``x + (w - 1)/2``; the shift is the same for both boxes and cancels in every distance, so the
 numbers agree. Overall numbers are the mean over sequences (each sequence weighs the same).
+
+**GOT-10k (the got10k toolkit's rule)**, ``evaluate_got10k`` + ``summarize_got10k``:
+
+- frame 0 (the given box) is left out, and so is every frame whose target is not visible
+  (``cover.label`` == 0); the toolkit ignores ``absence.label``;
+- predicted and ground-truth boxes are clipped to the image first (``x`` to [0, W], ``w`` to
+  [0, W - x], same for y/h), then ``IoU = inter / (union + eps)`` clipped to [0, 1], with eps
+  the float64 machine epsilon;
+- **AO** = mean IoU, **SR0.50** / **SR0.75** = fraction of IoUs **> 0.5** / **> 0.75**, success
+  curve = fraction of IoUs > t for the 101 thresholds t = 0, 0.01, ..., 1;
+- overall numbers pool the IoUs of all frames of all sequences (long sequences weigh more),
+  they are not a mean of per-sequence numbers;
+- a NaN predicted box on a scored frame gives a NaN IoU: like the toolkit, AO becomes NaN and
+  SR / the curve count the frame as a miss;
+- speed = mean of ``1 / t`` over every finite, positive per-frame time (frame 0 included),
+  pooled over sequences like the IoUs.
+
+Frames whose ground truth is unknown (NaN, the test split) are left out as well; the toolkit
+refuses to score the test split at all (its ground truth is withheld).
 """
 
-from typing import Dict, Iterable, Optional
+from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
 
@@ -34,6 +55,12 @@ __all__ = [
     "evaluate",
     "summarize",
     "METRIC_NAMES",
+    "GOT10K_SUCCESS_THRESHOLDS",
+    "GOT10K_METRIC_NAMES",
+    "bounded_iou_xywh",
+    "evaluate_got10k",
+    "summarize_got10k",
+    "got10k_speed_fps",
 ]
 
 SUCCESS_THRESHOLDS = np.arange(21) / 20.0  # IoU 0, 0.05, ..., 1.0
@@ -43,6 +70,8 @@ PRECISION_AT = 20  # index of 20 px
 NORM_PRECISION_AT = 20  # index of 0.20
 # Scalar metrics and their display names (fractions in [0, 1]).
 METRIC_NAMES = {"auc": "AUC", "precision_20": "Prec@20", "norm_precision": "NPrec@0.2"}
+GOT10K_SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 101)  # IoU 0, 0.01, ..., 1.0
+GOT10K_METRIC_NAMES = {"ao": "AO", "sr50": "SR0.50", "sr75": "SR0.75"}
 
 
 def _fraction_below(values: np.ndarray, thresholds: np.ndarray, num_frames: int) -> np.ndarray:
@@ -122,4 +151,128 @@ def summarize(per_sequence: Iterable[Dict[str, object]]) -> Dict[str, object]:
     overall["num_frames"] = int(sum(r["num_frames"] for r in results))
     fps = [r["fps"] for r in results if np.isfinite(r.get("fps", np.nan))]
     overall["fps"] = float(np.mean(fps)) if fps else float("nan")
+    return overall
+
+
+def _clip_xywh_to_image(boxes_xywh: np.ndarray, image_size_wh) -> np.ndarray:
+    """Clip x to [0, W] and y to [0, H] first, then w to [0, W - x] and h to [0, H - y]."""
+    width, height = float(image_size_wh[0]), float(image_size_wh[1])
+    clipped = np.empty_like(boxes_xywh)
+    clipped[:, 0] = np.clip(boxes_xywh[:, 0], 0.0, width)
+    clipped[:, 1] = np.clip(boxes_xywh[:, 1], 0.0, height)
+    clipped[:, 2] = np.clip(boxes_xywh[:, 2], 0.0, width - clipped[:, 0])
+    clipped[:, 3] = np.clip(boxes_xywh[:, 3], 0.0, height - clipped[:, 1])
+    return clipped
+
+
+def bounded_iou_xywh(
+    pred_xywh: np.ndarray, gt_xywh: np.ndarray, image_size_wh: Optional[Sequence[float]] = None
+) -> np.ndarray:
+    """Element-wise IoU as the got10k toolkit computes it, optionally inside the image.
+
+    Args:
+        pred_xywh: (N, 4) boxes ``[x, y, w, h]``.
+        gt_xywh: (N, 4) boxes, same convention.
+        image_size_wh: ``(width, height)`` of the image; if given, both sets of boxes are
+            clipped to it first (see the module docstring).
+
+    Returns:
+        (N,) IoUs ``inter / (union + eps)`` clipped to [0, 1]; NaN where a box has a NaN.
+    """
+    pred = np.asarray(pred_xywh, dtype=np.float64).reshape(-1, 4)
+    gt = np.asarray(gt_xywh, dtype=np.float64).reshape(-1, 4)
+    if pred.shape != gt.shape:
+        raise ValueError(f"{len(pred)} predicted boxes for {len(gt)} ground-truth boxes")
+    if image_size_wh is not None:
+        if len(image_size_wh) != 2 or not all(np.isfinite(v) and v > 0 for v in image_size_wh):
+            raise ValueError(f"image_size_wh {tuple(image_size_wh)} is not a (width, height) > 0")
+        pred, gt = _clip_xywh_to_image(pred, image_size_wh), _clip_xywh_to_image(gt, image_size_wh)
+    with np.errstate(invalid="ignore"):
+        left = np.maximum(pred[:, 0], gt[:, 0])
+        top = np.maximum(pred[:, 1], gt[:, 1])
+        right = np.minimum(pred[:, 0] + pred[:, 2], gt[:, 0] + gt[:, 2])
+        bottom = np.minimum(pred[:, 1] + pred[:, 3], gt[:, 1] + gt[:, 3])
+        inter = np.maximum(right - left, 0.0) * np.maximum(bottom - top, 0.0)
+        union = pred[:, 2] * pred[:, 3] + gt[:, 2] * gt[:, 3] - inter
+        return np.clip(inter / (union + np.finfo(np.float64).eps), 0.0, 1.0)
+
+
+def _overlap_scores(ious: np.ndarray) -> Dict[str, object]:
+    """AO, SR0.50, SR0.75 and the 101-point success curve of pooled IoUs (NaN if empty)."""
+    if len(ious) == 0:
+        nan, curve = float("nan"), np.full(len(GOT10K_SUCCESS_THRESHOLDS), np.nan)
+        return {"ao": nan, "sr50": nan, "sr75": nan, "success_curve": curve}
+    with np.errstate(invalid="ignore"):  # NaN IoUs are misses: NaN > t is False
+        hits = ious[:, None] > GOT10K_SUCCESS_THRESHOLDS[None, :]
+        return {
+            "ao": float(np.mean(ious)),
+            "sr50": float(np.mean(ious > 0.5)),
+            "sr75": float(np.mean(ious > 0.75)),
+            "success_curve": np.mean(hits, axis=0),
+        }
+
+
+def got10k_speed_fps(times: Optional[np.ndarray]) -> float:
+    """Mean of ``1 / t`` over the finite, positive times (got10k's speed); NaN if there are none."""
+    if times is None:
+        return float("nan")
+    times = np.asarray(times, dtype=np.float64).reshape(-1)
+    times = times[np.isfinite(times) & (times > 0)]
+    return float(np.mean(1.0 / times)) if len(times) else float("nan")
+
+
+def evaluate_got10k(
+    pred_xywh: np.ndarray,
+    gt_xywh: np.ndarray,
+    visible: Optional[np.ndarray] = None,
+    *,
+    image_size_wh: Sequence[float],
+) -> Dict[str, object]:
+    """GOT-10k metrics of one sequence, as the got10k toolkit computes them.
+
+    Args:
+        pred_xywh: (N, 4) predicted ``[x, y, w, h]`` per frame (row 0 = the initial box).
+        gt_xywh: (N, 4) ground truth, same convention.
+        visible: optional (N,) bool, True where the target is visible (GOT-10k: ``cover > 0``);
+            None = every frame.
+        image_size_wh: ``(width, height)`` of the frames; boxes are clipped to it.
+
+    Returns:
+        dict with ``ious`` (M,) of the scored frames (frames 1..N-1 that are visible and have a
+        known ground truth), ``ao``, ``sr50``, ``sr75`` (fractions, NaN if M == 0),
+        ``success_curve`` (101,) and ``num_frames`` (M).
+    """
+    pred = np.asarray(pred_xywh, dtype=np.float64).reshape(-1, 4)
+    gt = np.asarray(gt_xywh, dtype=np.float64).reshape(-1, 4)
+    if len(pred) != len(gt):
+        raise ValueError(f"{len(pred)} predicted boxes for {len(gt)} ground-truth boxes")
+    visible = np.ones(len(gt), bool) if visible is None else np.asarray(visible, bool).reshape(-1)
+    if len(visible) != len(gt):
+        raise ValueError(f"{len(visible)} visibility flags for {len(gt)} frames")
+    scored = visible & np.all(np.isfinite(gt), axis=1)
+    scored[:1] = False  # frame 0 is the given box
+    ious = bounded_iou_xywh(pred[scored], gt[scored], image_size_wh)
+    return dict(_overlap_scores(ious), ious=ious, num_frames=int(len(ious)))
+
+
+def summarize_got10k(per_sequence: Iterable[Dict[str, object]]) -> Dict[str, object]:
+    """Overall GOT-10k numbers: every scored frame of every sequence pooled (not a mean).
+
+    Args:
+        per_sequence: ``evaluate_got10k`` dicts; an optional ``frame_times`` array (seconds
+            per frame) of each is pooled into ``fps`` with ``got10k_speed_fps``.
+    """
+    results = list(per_sequence)
+    if not results:
+        raise ValueError("no sequences to summarize")
+    ious = np.concatenate([np.asarray(r["ious"], dtype=np.float64) for r in results])
+    times = [
+        np.asarray(r["frame_times"]).reshape(-1)
+        for r in results
+        if r.get("frame_times") is not None
+    ]
+    overall = _overlap_scores(ious)
+    overall["num_sequences"] = len(results)
+    overall["num_frames"] = int(len(ious))
+    overall["fps"] = got10k_speed_fps(np.concatenate(times)) if times else float("nan")
     return overall

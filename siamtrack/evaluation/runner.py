@@ -5,6 +5,10 @@ write the results (OTB or GOT-10k layout) and returns an ``OPEReport``. Result f
 already exist are reused (the run resumes) unless ``overwrite=True``.
 ``evaluate_results(result_dir, tracker_name, sequences)`` scores existing result files, e.g. of
 other trackers, so they can be compared in one table and one plot.
+
+Both score with the benchmark's own rule (``protocol="auto"``: by the sequences' layout, see
+``siamtrack.evaluation.protocols``); ``format_table``, ``save_reports_json`` and
+``plot_reports`` show that protocol's metrics.
 """
 
 import json
@@ -12,13 +16,14 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, Optional, Sequence, Union
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from tqdm import tqdm
 
 from ..utils.boxes import is_valid_xywh
-from .ope import METRIC_NAMES, evaluate, summarize
+from .plots import _plot_curves, plot_ope
+from .protocols import Protocol, get_protocol, resolve_protocol
 from .result_io import (
     atomic_write_text,
     find_result_file,
@@ -27,12 +32,20 @@ from .result_io import (
     write_otb_results,
 )
 
-__all__ = ["OPEReport", "run_ope", "evaluate_results", "format_table", "save_reports_json"]
+__all__ = [
+    "OPEReport",
+    "run_ope",
+    "evaluate_results",
+    "format_table",
+    "save_reports_json",
+    "plot_reports",
+]
 
 logger = logging.getLogger(__name__)
 
 PathLike = Union[str, os.PathLike]
 RESULT_FORMATS = ("otb", "got10k")
+ProtocolLike = Union[str, Protocol]
 
 
 @dataclass
@@ -41,16 +54,25 @@ class OPEReport:
 
     Attributes:
         tracker_name: name used for result folders, tables and plot legends.
-        per_sequence: ``{sequence name: evaluate(...) dict + "fps"}``, in sequence order.
-        overall: ``summarize(per_sequence)``: mean ``auc``, ``precision_20``,
-            ``norm_precision`` (fractions), mean curves, ``fps``, counts.
+        per_sequence: ``{sequence name: metrics dict + "fps"}``, in sequence order.
+        overall: the protocol's summary. ``otb`` / ``lasot``: mean ``auc``, ``precision_20``,
+            ``norm_precision`` (fractions), mean curves, ``fps``, counts. ``got10k``: ``ao``,
+            ``sr50``, ``sr75``, ``success_curve`` (101,) of all scored frames pooled, ``fps``.
         boxes: ``{sequence name: (N, 4) predicted boxes}``.
+        protocol: name of the protocol that scored it (``protocols.PROTOCOLS``).
+        protocol_description: that protocol's ``description`` (table header, JSON).
     """
 
     tracker_name: str
     per_sequence: Dict[str, Dict[str, object]]
     overall: Dict[str, object]
     boxes: Dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    protocol: str = "otb"
+    protocol_description: str = ""
+
+    def metrics(self) -> Dict[str, float]:
+        """The protocol's scalar metrics of ``overall``, e.g. ``{"ao", "sr50", "sr75"}``."""
+        return {key: float(self.overall[key]) for key in get_protocol(self.protocol).metric_names}
 
     def to_dict(self) -> Dict[str, object]:
         """JSON-friendly scalars (curves left out)."""
@@ -65,33 +87,34 @@ class OPEReport:
 
         return {
             "tracker": self.tracker_name,
+            "protocol": self.protocol,
             "overall": scalars(self.overall),
             "sequences": {name: scalars(m) for name, m in self.per_sequence.items()},
         }
 
 
-def _fps(times: Optional[np.ndarray]) -> float:
-    if times is None or len(times) < 2 or not np.sum(times[1:]) > 0:
-        return float("nan")
-    return float((len(times) - 1) / np.sum(times[1:]))
-
-
-def _evaluate_sequence(sequence, boxes: np.ndarray, times: Optional[np.ndarray], skip_first: bool):
+def _evaluate_sequence(sequence, boxes: np.ndarray, times: Optional[np.ndarray], protocol):
     if len(boxes) != len(sequence):
         raise ValueError(
             f"sequence '{sequence.name}': {len(boxes)} result boxes for {len(sequence)} frames"
         )
-    metrics = evaluate(boxes, sequence.boxes_xywh, sequence.absent, skip_first_frame=skip_first)
-    metrics["fps"] = _fps(times)
-    return metrics
+    return protocol.evaluate_sequence(sequence, boxes, times)
 
 
-def _report(name, sequences, boxes_by_seq, times_by_seq, skip_first) -> OPEReport:
+def _report(name, sequences, boxes_by_seq, times_by_seq, protocol: Protocol) -> OPEReport:
     per_sequence = {
-        s.name: _evaluate_sequence(s, boxes_by_seq[s.name], times_by_seq[s.name], skip_first)
+        s.name: _evaluate_sequence(s, boxes_by_seq[s.name], times_by_seq[s.name], protocol)
         for s in sequences
     }
-    return OPEReport(name, per_sequence, summarize(per_sequence.values()), boxes_by_seq)
+    overall = protocol.summarize(per_sequence.values())
+    return OPEReport(
+        name,
+        per_sequence,
+        overall,
+        boxes_by_seq,
+        protocol=protocol.name,
+        protocol_description=protocol.description,
+    )
 
 
 def run_ope(
@@ -102,6 +125,7 @@ def run_ope(
     result_dir: Optional[PathLike] = None,
     result_format: str = "otb",
     overwrite: bool = False,
+    protocol: ProtocolLike = "auto",
     skip_first_frame: bool = False,
     show_progress: bool = True,
 ) -> OPEReport:
@@ -114,7 +138,10 @@ def run_ope(
         tracker_name: name for results/tables (default: the tracker's ``name`` or class name).
         result_dir: if given, results are written as ``result_format`` ("otb" or "got10k")
             under ``<result_dir>/<tracker_name>/``; existing ones are reused unless ``overwrite``.
-        skip_first_frame: leave frame 0 out of the metrics (GOT-10k protocol).
+        protocol: "auto" (by the sequences' layout), "otb", "lasot", "got10k" or a
+            ``Protocol``; resolved before tracking starts.
+        skip_first_frame: "otb" / "lasot": leave frame 0 out of the metrics too ("got10k"
+            always leaves it out).
         show_progress: tqdm bar over sequences (frames in the postfix).
 
     Returns:
@@ -125,6 +152,7 @@ def run_ope(
     sequences = list(sequences)
     if not sequences:
         raise ValueError("run_ope got no sequences")
+    protocol = resolve_protocol(protocol, sequences, skip_first_frame=skip_first_frame)
     name = tracker_name or getattr(tracker, "name", None) or type(tracker).__name__
     boxes_by_seq, times_by_seq = {}, {}
     progress = tqdm(sequences, desc=f"OPE {name}", unit="seq", disable=not show_progress)
@@ -150,14 +178,23 @@ def run_ope(
                     write_got10k_results(result_dir, name, sequence.name, boxes, times)
         boxes_by_seq[sequence.name] = boxes
         times_by_seq[sequence.name] = times
-    return _report(name, sequences, boxes_by_seq, times_by_seq, skip_first_frame)
+    return _report(name, sequences, boxes_by_seq, times_by_seq, protocol)
 
 
 def evaluate_results(
-    result_dir: PathLike, tracker_name: str, sequences: Sequence, *, skip_first_frame: bool = False
+    result_dir: PathLike,
+    tracker_name: str,
+    sequences: Sequence,
+    *,
+    protocol: ProtocolLike = "auto",
+    skip_first_frame: bool = False,
 ) -> OPEReport:
-    """Score existing result files (OTB or GOT-10k layout) of one tracker."""
+    """Score existing result files (OTB or GOT-10k layout) of one tracker.
+
+    ``protocol`` and ``skip_first_frame`` as in :func:`run_ope`.
+    """
     sequences = list(sequences)
+    protocol = resolve_protocol(protocol, sequences, skip_first_frame=skip_first_frame)
     missing = [
         s.name for s in sequences if find_result_file(result_dir, tracker_name, s.name) is None
     ]
@@ -171,26 +208,44 @@ def evaluate_results(
         boxes_by_seq[sequence.name], times_by_seq[sequence.name] = read_results(
             result_dir, tracker_name, sequence.name
         )
-    return _report(tracker_name, sequences, boxes_by_seq, times_by_seq, skip_first_frame)
+    return _report(tracker_name, sequences, boxes_by_seq, times_by_seq, protocol)
+
+
+def _common_protocol(reports: Sequence[OPEReport]) -> Tuple[Protocol, str]:
+    """The protocol all reports were scored with, and its description."""
+    found = sorted({(r.protocol, r.protocol_description) for r in reports})
+    if not found:
+        raise ValueError("no reports to show")
+    if len(found) > 1:
+        raise ValueError(
+            f"reports scored with different protocols cannot be shown together: "
+            f"{[d or n for n, d in found]}"
+        )
+    protocol = get_protocol(found[0][0])
+    return protocol, found[0][1] or protocol.description
 
 
 def format_table(reports: Sequence[OPEReport], per_sequence: bool = True) -> str:
-    """Plain-text table: overall rows (best AUC first), then per-sequence rows.
+    """Plain-text table: overall rows (best first), then per-sequence rows.
 
-    Numbers are percentages (AUC, precision at 20 px, normalized precision at 0.2) and fps.
+    The first line names the protocol; columns are its metrics in percent (``otb`` / ``lasot``:
+    AUC, precision at 20 px, normalized precision at 0.2; ``got10k``: AO, SR0.50, SR0.75) and
+    fps.
     """
-    reports = sorted(reports, key=lambda r: -r.overall["auc"])
+    protocol, description = _common_protocol(reports)
+    keys = list(protocol.metric_names)
+    reports = sorted(reports, key=lambda r: -np.nan_to_num(r.overall[keys[0]], nan=-1.0))
     width = max([len("tracker")] + [len(r.tracker_name) for r in reports])
-    columns = list(METRIC_NAMES.values()) + ["FPS"]
+    columns = list(protocol.metric_names.values()) + ["FPS"]
 
     def row(label, metrics, label_width):
-        values = [f"{100 * metrics[k]:>9.1f}" for k in METRIC_NAMES]
+        values = [f"{100 * metrics[k]:>9.1f}" for k in keys]
         fps = metrics.get("fps", float("nan"))
         values.append(f"{fps:>9.2f}" if np.isfinite(fps) else f"{'-':>9}")
         return f"{label:<{label_width}}  " + " ".join(values)
 
     header = f"{'tracker':<{width}}  " + " ".join(f"{c:>9}" for c in columns)
-    lines = ["OPE overall (mean over sequences, %)", header, "-" * len(header)]
+    lines = [f"OPE overall ({description}; %)", header, "-" * len(header)]
     lines += [row(r.tracker_name, r.overall, width) for r in reports]
     if per_sequence:
         seq_names = list(reports[0].per_sequence)
@@ -208,5 +263,35 @@ def format_table(reports: Sequence[OPEReport], per_sequence: bool = True) -> str
 
 def save_reports_json(reports: Sequence[OPEReport], path: PathLike) -> Path:
     """Write the scalar numbers of every report to a JSON file (replaced atomically)."""
-    payload = {"metrics": "fractions in [0, 1]", "trackers": [r.to_dict() for r in reports]}
+    protocol, description = _common_protocol(reports)
+    payload = {
+        "metrics": "fractions in [0, 1]",
+        "protocol": protocol.name,
+        "protocol_description": description,
+        "trackers": [r.to_dict() for r in reports],
+    }
     return atomic_write_text(path, json.dumps(payload, indent=1) + "\n")
+
+
+def plot_reports(reports: Sequence[OPEReport], output_dir: PathLike) -> Dict[str, Path]:
+    """The protocol's plots in ``output_dir``: ``{"success": png, ...}``.
+
+    ``otb`` / ``lasot``: "Success plots of OPE" (AUC) and "Precision plots of OPE"
+    (``plot_ope``). ``got10k``: ``success_plot.png`` only, 101 thresholds, AO in the legend.
+    """
+    protocol, _ = _common_protocol(reports)
+    overall_by_tracker = {r.tracker_name: r.overall for r in reports}
+    if protocol.has_precision:
+        return plot_ope(overall_by_tracker, output_dir)
+    curves = {n: o["success_curve"] for n, o in overall_by_tracker.items()}
+    scores = {n: o[protocol.success_key] for n, o in overall_by_tracker.items()}
+    path = _plot_curves(
+        curves,
+        scores,
+        protocol.success_thresholds,
+        Path(output_dir) / "success_plot.png",
+        f"Success plots of OPE ({protocol.name} protocol)",
+        "Overlap threshold",
+        "Success rate",
+    )
+    return {"success": path}

@@ -103,3 +103,33 @@ def test_our_tracker_got10k_format(eval_tracker_tool, small_dataset, tmp_path, c
     assert "tiny" in capsys.readouterr().out
     data = json.loads((out / "ope_results.json").read_text())
     assert data["trackers"][0]["overall"]["num_frames"] == 16
+
+
+def test_got10k_folder_gets_the_got10k_protocol_unless_overridden(
+    eval_tracker_tool, tmp_path, capsys
+):
+    from siamtrack.data.sequences import load_sequences
+    from siamtrack.evaluation import evaluate_results, write_got10k_results
+
+    from ..evaluation.got10k_folder import make_predictions, write_got10k_val
+
+    split = write_got10k_val(tmp_path / "GOT-10k")
+    out = tmp_path / "out"
+    for name, (boxes, times) in make_predictions(split).items():
+        write_got10k_results(out / "results", "noisy", name, boxes, times)
+    args = ["--dataset-root", str(split), "--output-dir", str(out), "--compare", "all"]
+    assert eval_tracker_tool.main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "got10k protocol" in lines[1] and lines[2].split()[1:4] == ["AO", "SR0.50", "SR0.75"]
+    data = json.loads((out / "ope_results.json").read_text())
+    expected = evaluate_results(out / "results", "noisy", load_sequences(split), protocol="got10k")
+    assert data["protocol"] == "got10k"
+    assert data["trackers"][0]["overall"]["ao"] == pytest.approx(expected.overall["ao"])
+    assert (out / "success_plot.png").is_file() and not (out / "precision_plot.png").exists()
+
+    assert eval_tracker_tool.main(args + ["--protocol", "lasot", "--skip-first-frame"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "lasot protocol" in lines[1] and "frame 0 left out" in lines[1] and "AUC" in lines[2]
+    data = json.loads((out / "ope_results.json").read_text())
+    assert data["protocol"] == "lasot" and "auc" in data["trackers"][0]["overall"]
+    assert (out / "precision_plot.png").is_file()
