@@ -36,3 +36,31 @@ env: $(STAMP)
 
 clean-venv:
 	rm -rf $(VENV)
+
+# `make test-official`: the same tests in a second venv against the official detectron2, built with
+# its compiled ops from a local source: D2_SOURCE=/path/to/detectron2 (a folder or an archive),
+# by default the vendored snapshot ../shared/vendor/detectron2-*.tar.gz (sha256-checked).
+OFFICIAL_VENV ?= .venv-official
+D2_SOURCE ?= $(lastword $(sort $(wildcard ../shared/vendor/detectron2-*.tar.gz)))
+OFFICIAL_STAMP := $(OFFICIAL_VENV)/.siamtrack-setup-ok
+
+.PHONY: test-official setup-official FORCE
+
+setup-official: $(OFFICIAL_STAMP)
+
+$(OFFICIAL_STAMP): setup.py dev/setup_env.sh dev/requirements.txt $(wildcard $(D2_SOURCE))
+	@test -n "$(D2_SOURCE)" || { echo "make: no detectron2 source for $(OFFICIAL_VENV): found no" \
+		"../shared/vendor/detectron2-*.tar.gz; pass D2_SOURCE=/path/to/detectron2 (a source" \
+		"folder or .tar.gz/.zip archive)" >&2; exit 1; }
+	VENV=$(OFFICIAL_VENV) SIAMTRACK_D2=official D2_SOURCE="$(abspath $(D2_SOURCE))" bash dev/setup_env.sh
+
+# another D2_SOURCE than the venv was built from: run the set-up again (it rebuilds detectron2)
+ifneq ($(D2_SOURCE),)
+ifneq ($(shell head -n 1 $(OFFICIAL_VENV)/.siamtrack-d2-source 2>/dev/null),$(abspath $(D2_SOURCE)))
+$(OFFICIAL_STAMP): FORCE
+endif
+endif
+FORCE:
+
+test-official: $(OFFICIAL_STAMP)
+	$(OFFICIAL_VENV)/bin/python -m pytest tests
