@@ -32,9 +32,13 @@ setup(
         "pycocotools>=2.0.2",
         "tqdm>=4.29",
         "matplotlib>=3.5",
+        # ONNX export and the onnxruntime tracking backend (NanoTrack's default)
+        "onnx>=1.14",
+        "onnxruntime>=1.16",
     ],
     extras_require={
         "got10k": ["got10k"],
+        "vot": ["vot-trax"],
         "dev": ["pytest>=7", "scikit-image>=0.19"],
     },
 )

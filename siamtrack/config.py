@@ -13,6 +13,8 @@ from typing import List, Optional
 from detectron2.config import CfgNode as CN
 from detectron2.config import get_cfg
 
+from .tracking.options import InferenceOptions
+
 logger = logging.getLogger(__name__)
 
 
@@ -24,6 +26,7 @@ def add_siamtrack_config(cfg: CN) -> CN:
     if getattr(cfg.MODEL, "SIAMESE", None) is not None:
         return cfg
     _add_model_config(cfg)
+    _add_anchor_free_config(cfg)
     _add_input_config(cfg)
     _add_dataset_config(cfg)
     _add_solver_config(cfg)
@@ -62,6 +65,15 @@ def load_config(config_file: str, opts: Optional[List[str]] = None) -> CN:
 
 
 def _add_model_config(cfg: CN) -> None:
+    # Load MODEL.WEIGHTS (and resumed checkpoints) with full unpickling. Off: weight files are
+    # read with torch.load(weights_only=True) plus an allow-list of numpy scalars/dtypes/arrays,
+    # so a file cannot run code; turn it on only for a file from a source you trust.
+    cfg.MODEL.TRUST_WEIGHTS = False
+    # Backbone stages (children of the backbone: "stem", "res2".."res5" for ResNets, "stem",
+    # "block1".."blockN" for MobileNetV3) trained after SOLVER.BACKBONE_UNFREEZE_ITER (frozen,
+    # BN in eval mode, before it). Stages up to MODEL.BACKBONE.FREEZE_AT stay frozen for good.
+    cfg.MODEL.BACKBONE.TRAIN_STAGES = []
+
     # ---------------------------------------------------------------- Siamese input geometry
     cfg.MODEL.SIAMESE = CN()
     # Side (px) of the square template (exemplar) crop fed to the network.
@@ -84,9 +96,6 @@ def _add_model_config(cfg: CN) -> None:
     # Dilation of res4 and res5; these stages keep stride 1, so the total stride stays 8.
     cfg.MODEL.SIAM_RESNET.RES4_DILATION = 2
     cfg.MODEL.SIAM_RESNET.RES5_DILATION = 4
-    # Backbone stages trained after SOLVER.BACKBONE_UNFREEZE_ITER (frozen, BN in eval mode,
-    # before it). Stages up to MODEL.BACKBONE.FREEZE_AT stay frozen for the whole run.
-    cfg.MODEL.SIAM_RESNET.TRAIN_STAGES = ["res3", "res4", "res5"]
 
     # ---------------------------------------------------------------- neck (spec §3)
     cfg.MODEL.SIAM_NECK = CN()
@@ -126,6 +135,35 @@ def _add_model_config(cfg: CN) -> None:
     # Bound of |dw| and |dh| before exp() when decoding boxes (detectron2's Box2BoxTransform
     # scale_clamp, applied both ways): box sides stay within 1/62.5x .. 62.5x an anchor's.
     cfg.MODEL.SIAM_RPN.SCALE_CLAMP = 4.135166556742356
+
+
+def _add_anchor_free_config(cfg: CN) -> None:
+    # ---------------------------------------------------------------- MobileNetV3-Small backbone
+    # (NanoTrack's; docs/nanotrack.md)
+    cfg.MODEL.MOBILENET_V3 = CN()
+    # Stem + the first NUM_BLOCKS bneck blocks of MobileNetV3-Small (v1/v2: 8 -> 48 channels,
+    # v3: 9 -> 96 channels).
+    cfg.MODEL.MOBILENET_V3.NUM_BLOCKS = 8
+    # Total stride cap: a block whose stride would exceed it keeps stride 1 (v3's block 9).
+    cfg.MODEL.MOBILENET_V3.MAX_STRIDE = 16
+    cfg.MODEL.MOBILENET_V3.NORM = "BN"
+
+    # ---------------------------------------------------------------- anchor-free (BAN) head
+    cfg.MODEL.SIAM_BAN = CN()
+    # Registered name in SIAM_BAN_HEAD_REGISTRY (NanoTrackV1Head, NanoTrackV2Head, ...).
+    cfg.MODEL.SIAM_BAN.HEAD_NAME = "NanoTrackV2Head"
+    cfg.MODEL.SIAM_BAN.NORM = "BN"
+    # Spacing (search-crop px) of the score-map points; point S // 2 sits on the crop centre.
+    cfg.MODEL.SIAM_BAN.POINT_STRIDE = 16
+    # Per positive pair: at most POSITIVE_NUM points inside the (w/4, h/4) ellipse are
+    # positives and NEGATIVE_NUM points outside the (w/2, h/2) ellipse negatives; per negative
+    # pair NEGATIVE_PAIR_NUM points inside the distractor's (w/4, h/4) ellipse are negatives.
+    cfg.MODEL.SIAM_BAN.POSITIVE_NUM = 16
+    cfg.MODEL.SIAM_BAN.NEGATIVE_NUM = 48
+    cfg.MODEL.SIAM_BAN.NEGATIVE_PAIR_NUM = 16
+    # total loss = CLS_LOSS_WEIGHT * cross-entropy + LOC_LOSS_WEIGHT * linear IoU loss
+    cfg.MODEL.SIAM_BAN.CLS_LOSS_WEIGHT = 1.0
+    cfg.MODEL.SIAM_BAN.LOC_LOSS_WEIGHT = 1.0
 
 
 def _add_input_config(cfg: CN) -> None:
@@ -171,7 +209,7 @@ def _add_solver_config(cfg: CN) -> None:
     # BASE_LR * WARMUP_FACTOR to BASE_LR, then log-linear decay to BASE_LR * LOG_DECAY_END_FACTOR
     # at MAX_ITER. Used when SOLVER.LR_SCHEDULER_NAME == "WarmupLogDecayLR".
     cfg.SOLVER.LOG_DECAY_END_FACTOR = 0.1
-    # Iteration at which MODEL.SIAM_RESNET.TRAIN_STAGES start training (pysot: epoch 10 of 20).
+    # Iteration at which MODEL.BACKBONE.TRAIN_STAGES start training (pysot: epoch 10 of 20).
     # A negative value never unfreezes them.
     cfg.SOLVER.BACKBONE_UNFREEZE_ITER = 0
     # Learning-rate multiplier of backbone parameters once unfrozen.
@@ -189,15 +227,18 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.LR = 0.4
     # Smallest box side (px) the tracker reports.
     cfg.TRACKER.MIN_SIZE = 10.0
-    # Fold BatchNorm into the preceding convs at tracker start (same outputs, less work).
-    cfg.TRACKER.FOLD_BATCHNORM = True
-    # Channels-last memory format for the network (same outputs up to float rounding).
-    cfg.TRACKER.CHANNELS_LAST = False
-    # Trace + freeze the per-frame step with torch.jit (oneDNN conv/ReLU/add fusion, pre-packed
-    # weights; ~10-20% faster on CPU, ~1 s one-off at the first frame). Used for fp32 CPU
-    # inference only; same outputs up to float rounding; falls back to eager on failure.
-    cfg.TRACKER.JIT_FREEZE = True
-    # Opt-in speed-ups with slightly different outputs: autocast precision "fp32" | "bf16" |
-    # "fp16" (fp16 on CUDA only) and torch.compile of the per-frame step.
-    cfg.TRACKER.PRECISION = "fp32"
-    cfg.TRACKER.COMPILE = False
+    # How the network runs (siamtrack.tracking.options.InferenceOptions documents each key and
+    # holds the defaults). BACKEND: "torch" or "onnxruntime" (siamtrack's ONNX graphs, exported
+    # in memory at start, or read from ONNX_DIR, written by tools/export_onnx.py).
+    defaults = InferenceOptions()
+    cfg.TRACKER.BACKEND = defaults.backend
+    cfg.TRACKER.ONNX_DIR = defaults.onnx_dir
+    # torch backend: fold BatchNorm into the convs; trace + freeze the per-frame step with
+    # torch.jit (fp32 CPU); same outputs up to float rounding.
+    cfg.TRACKER.FOLD_BATCHNORM = defaults.fold_batchnorm
+    cfg.TRACKER.JIT_FREEZE = defaults.jit_freeze
+    # torch backend, opt-in, different outputs: autocast precision "fp32" | "bf16" | "fp16"
+    # (fp16 on CUDA only), channels-last memory format, torch.compile of the per-frame step.
+    cfg.TRACKER.PRECISION = defaults.precision
+    cfg.TRACKER.CHANNELS_LAST = defaults.channels_last
+    cfg.TRACKER.COMPILE = defaults.compile

@@ -2,6 +2,7 @@
 """Parameter count and compute (fvcore GMAC) of a siamtrack model, per branch.
 
 python tools/analyze_model.py --config-file configs/siamrpn_R_50_l234_dwxcorr.yaml
+python tools/analyze_model.py --config-file configs/nanotrack/nanotrack_v3.yaml
 python tools/analyze_model.py --config-file configs/... --opts MODEL.RESNETS.DEPTH 18
 """
 
@@ -61,22 +62,24 @@ def main(argv=None) -> dict:
         f"crops: template {model.template_size}, search {model.search_size}; "
         f"score map A x H x W = {model.num_anchors} x {model.score_size} x {model.score_size}"
     )
+    parts = [name for name, _ in model.named_children()]
     print(f"parameters: {params['total']:,} (trainable now: {params['trainable']:,})")
-    for part in ("backbone", "neck", "rpn_head"):
+    for part in parts:
         print(f"  {part:<10} {params.get(part, 0):>12,}")
     print("GMAC (fvcore, 1 multiply-add = 1; x2 for GFLOPs), batch 1:")
     rows = [
         ("template branch (backbone + neck), once per target", "template_branch"),
-        ("template kernels (head template convs), once per target", "template_kernels"),
-        ("tracking step, cached kernels (siamtrack track())", "track_step"),
-        ("  of which backbone", "track_step/backbone"),
-        ("  of which neck", "track_step/neck"),
-        ("  of which rpn_head", "track_step/rpn_head"),
-        ("tracking step as pysot counts it (recomputes kernels)", "track_step_pysot"),
+        ("template kernels (head's template side), once per target", "template_kernels"),
+        ("tracking step, cached template features (track())", "track_step"),
+    ]
+    rows += [(f"  of which {part}", f"track_step/{part}") for part in parts]
+    rows += [("tracking step with BatchNorm folded (as the tracker runs it)", "track_step_folded")]
+    rows += [
+        ("tracking step recomputing the template kernels (pysot)", "track_step_pysot"),
         ("training pair (template + search + head)", "training_pair"),
     ]
     for label, key in rows:
-        print(f"  {label:<56} {gmac[key]:8.3f}")
+        print(f"  {label:<61} {gmac[key]:8.4f}")
     return report
 
 

@@ -1,12 +1,16 @@
-"""Reading checkpoint files and renaming pysot / torchvision keys to siamtrack's.
+"""Reading checkpoint files and renaming pysot / NanoTrack / torchvision keys to siamtrack's.
 
-Formats recognised (``read_checkpoint``), after stripping ``module.`` prefixes:
+Files are read without running code from them (``safe_load.py``). Formats recognised
+(``read_checkpoint``), after stripping ``module.`` prefixes:
 
 - ``"siamtrack"``: ``{"model": state_dict, ...}`` written by ``SiamCheckpointer.save`` (or a bare
   state dict) with keys ``backbone.stem...``, ``neck.adjust...``, ``rpn_head.levels...``.
 - ``"pysot"``: pysot's ``model.pth`` (``ModelBuilder.state_dict()``), bare or wrapped as
   ``{"state_dict": ..., "epoch": ..., "optimizer": ...}`` by pysot's training; keys
   ``backbone.layer1...``, ``neck.downsample2...``, ``rpn_head.rpn2...``.
+- ``"nanotrack"``: NanoTrack v1/v2/v3's released ``{"epoch", "state_dict", "optimizer"}``
+  files (keys ``backbone.features...``, ``neck.downsample...``, ``ban_head...``); renamed by
+  ``nanotrack.py``, the never-used neck keys dropped.
 - ``"resnet"``: an ImageNet ResNet with torchvision names (``conv1.weight``, ``bn1.*``,
   ``layer1.0.conv1.weight``, ``fc.*``): torchvision's ``resnet*.pth`` or pysot's own
   ``pretrained_models/resnet50.model``. The ``fc`` classifier is dropped.
@@ -21,11 +25,13 @@ template_conv`` / ``search_conv`` / ``head_conv`` / ``head_conv.norm`` / ``predi
 """
 
 import logging
-import pickle
 import re
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import torch
+
+from .nanotrack import nanotrack_to_siamtrack_state_dict, nanotrack_version
+from .safe_load import UnsafeCheckpointError, load_torch_file
 
 __all__ = [
     "InvalidCheckpointError",
@@ -100,10 +106,6 @@ _PYSOT_RULES = _backbone_rules(r"backbone\.", "backbone.") + [
     ),
 ]
 _RESNET_RULES = _backbone_rules("", "backbone.")
-
-
-def _pysot_index(level: str, offset: int) -> int:
-    return int(level[3:]) - 1 + offset
 
 
 _PARTS_BACK = {v: k for k, v in _HEAD_PARTS.items()}
@@ -210,7 +212,10 @@ def strip_prefix(state_dict: StateDict, prefix: str) -> StateDict:
 
 
 def detect_state_dict_format(state_dict: StateDict) -> str:
-    """ "pysot", "resnet", "siamtrack" or "unknown", from the key names (``module.`` stripped)."""
+    """ "pysot", "nanotrack", "resnet", "siamtrack" or "unknown", from the key names
+    (``module.`` stripped)."""
+    if nanotrack_version(strip_prefix(state_dict, "module.")):
+        return "nanotrack"
     keys = list(strip_prefix(state_dict, "module."))
     if any(
         re.match(r"(backbone\.(layer\d|bn1)|neck\.downsample\d|rpn_head\.rpn\d)\.", k) for k in keys
@@ -223,17 +228,10 @@ def detect_state_dict_format(state_dict: StateDict) -> str:
     return "unknown"
 
 
-def _torch_load(filename: str) -> Any:
+def _torch_load(filename: str, trust: bool) -> Any:
     try:
-        try:
-            return torch.load(filename, map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as error:
-            if "weights_only" not in str(error).lower().replace(" ", "_"):
-                raise
-            # Trusted training checkpoints may hold plain Python objects (as detectron2 loads).
-            logger.info("%s holds non-tensor objects; loading it with full unpickling", filename)
-            return torch.load(filename, map_location="cpu", weights_only=False)
-    except FileNotFoundError:
+        return load_torch_file(filename, trust=trust)
+    except (FileNotFoundError, UnsafeCheckpointError):
         raise
     except Exception as error:  # truncated zip, bad pickle, wrong file type, ...
         raise InvalidCheckpointError(
@@ -246,12 +244,14 @@ def _is_state_dict(obj: Any) -> bool:
     return isinstance(obj, dict) and bool(obj) and all(isinstance(k, str) for k in obj)
 
 
-def read_checkpoint(filename: str) -> Tuple[str, StateDict, Dict[str, Any]]:
+def read_checkpoint(filename: str, *, trust: bool = False) -> Tuple[str, StateDict, Dict[str, Any]]:
     """Load a ``.pth``-style file and convert its weights to siamtrack key names.
 
     Args:
         filename: siamtrack checkpoint, pysot ``model.pth`` (with or without a ``state_dict``
-            wrapper / ``module.`` prefixes) or a torchvision-named ImageNet ResNet.
+            wrapper / ``module.`` prefixes), a NanoTrack release or a torchvision-named
+            ImageNet ResNet.
+        trust: load with full unpickling (only for files from a trusted source).
 
     Returns:
         (format, state_dict with siamtrack names, other top-level entries such as
@@ -259,14 +259,15 @@ def read_checkpoint(filename: str) -> Tuple[str, StateDict, Dict[str, Any]]:
 
     Raises:
         InvalidCheckpointError: unreadable file, unknown layout or unmapped keys.
+        UnsafeCheckpointError: the file refers to a global outside the allow-list.
     """
-    obj = _torch_load(filename)
+    obj = _torch_load(filename, trust)
     extra: Dict[str, Any] = {}
     if isinstance(obj, dict) and _is_state_dict(obj.get("model")):
         extra = {k: v for k, v in obj.items() if k != "model"}
         state_dict = obj["model"]
     elif isinstance(obj, dict) and _is_state_dict(obj.get("state_dict")):
-        state_dict = obj["state_dict"]  # pysot training checkpoint: optimizer is not reusable
+        state_dict = obj["state_dict"]  # pysot/NanoTrack training file: optimizer not reusable
     elif _is_state_dict(obj) and all(isinstance(v, torch.Tensor) for v in obj.values()):
         state_dict = obj
     else:
@@ -279,6 +280,10 @@ def read_checkpoint(filename: str) -> Tuple[str, StateDict, Dict[str, Any]]:
     fmt = detect_state_dict_format(state_dict)
     if fmt == "pysot":
         state_dict = pysot_to_siamtrack_state_dict(state_dict, filename)
+    elif fmt == "nanotrack":
+        state_dict, version, unmapped = nanotrack_to_siamtrack_state_dict(state_dict, filename)
+        _raise_unmapped(unmapped, f"NanoTrack v{version}", filename)
+        extra["nanotrack_version"] = version
     elif fmt == "resnet":
         state_dict = resnet_to_siamtrack_state_dict(state_dict, filename)
     return fmt, state_dict, extra

@@ -1,8 +1,12 @@
-"""``SiamCheckpointer``: detectron2's checkpointer that also reads pysot and ImageNet weights.
+"""``SiamCheckpointer``: detectron2's checkpointer that also reads pysot, NanoTrack and ImageNet
+weights, safely.
 
-``load(path)`` / ``resume_or_load(path)`` accept (format detected from the file, not its name):
+``load(path)`` / ``resume_or_load(path)`` accept a file or a model zoo name (``nanotrack_v3``,
+resolved by ``siamtrack.model_zoo``) and detect the format from the file, not its name:
 
 - siamtrack checkpoints (``model_final.pth`` from training, or ``convert_pysot_weights.py``);
+- NanoTrack v1/v2/v3 releases (``nanotrackv3.pth``): every key renamed (the never-called neck's
+  keys are listed and dropped), shapes checked, the result must cover the whole model;
 - pysot ``model.pth`` (bare, ``{"state_dict": ...}``, ``module.`` prefixes): every key renamed,
   shapes checked, the result must cover the whole model;
 - ImageNet backbones: torchvision ``resnet*.pth`` / pysot's ``resnet50.model`` (torchvision
@@ -10,15 +14,19 @@
   the latter through detectron2's name-matching heuristics. Every backbone weight must be
   found; neck and head keep their initialisation.
 
-A file that does not fit stops with ``InvalidCheckpointError`` naming the file and the
-problem: unreadable/truncated, NaN/inf values, nothing matching the model, shape mismatches
-(with a hint when the backbone layout differs) or missing weights. It never loads half a
-model silently. ``save`` writes under a temporary name and renames, so an interrupted save
+Files are read without running code from them (``safe_load.py``): a file that refers to any
+Python global outside the allow-list stops with ``UnsafeCheckpointError`` unless the
+checkpointer was made with ``trust_weights=True``. A file that does not fit stops with
+``InvalidCheckpointError`` naming the file and the problem: unreadable/truncated, a format of
+another model family (the model's ``checkpoint_formats``), NaN/inf values, nothing matching the
+model, shape mismatches (with a hint when the backbone layout or NanoTrack version differs) or
+missing weights. It never loads half a model silently. ``save`` writes under a temporary name and renames, so an interrupted save
 never leaves a truncated ``model_*.pth`` (or a ``last_checkpoint`` pointing at one).
 """
 
 import logging
 import os
+import pickle
 from typing import Any, Dict, List
 
 import torch
@@ -26,14 +34,23 @@ from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.checkpoint.c2_model_loading import align_and_update_state_dicts
 from fvcore.common.checkpoint import _IncompatibleKeys
 
+from ..model_zoo import list_models, resolve_weights
 from ..utils.files import atomic_output
 from .conversion import InvalidCheckpointError, read_checkpoint, strip_prefix
+from .safe_load import UnsafeCheckpointError, load_pickle_file
 
 __all__ = ["SiamCheckpointer"]
 
 logger = logging.getLogger(__name__)
 
-_FULL_MODEL_FORMATS = ("siamtrack", "pysot")
+_FULL_MODEL_FORMATS = ("siamtrack", "pysot", "nanotrack")
+# Which config to use for a file of another family than the model.
+_FORMAT_HINTS = {
+    "pysot": "a SiamRPN++ config such as configs/siamrpn_R_50_l234_dwxcorr.yaml",
+    "resnet": "a SiamRPN++ config with the standard layout (configs/siamrpn_R_50_std_*.yaml)",
+    "imagenet_pkl": "a SiamRPN++ config with the standard layout",
+    "nanotrack": "the matching NanoTrack config (configs/nanotrack/nanotrack_v{version}.yaml)",
+}
 _RUNNING_STATS = ("running_mean", "running_var", "num_batches_tracked")
 
 
@@ -42,11 +59,22 @@ def _shorten(keys: List[str], limit: int = 12) -> str:
 
 
 class SiamCheckpointer(DetectionCheckpointer):
-    """``DetectionCheckpointer`` for ``SiameseRPN``; same constructor and methods."""
+    """``DetectionCheckpointer`` for siamtrack models; same constructor and methods, plus
+    ``trust_weights`` (load files with full unpickling: only for files you trust)."""
+
+    def __init__(self, model, save_dir: str = "", *, trust_weights: bool = False, **kwargs):
+        super().__init__(model, save_dir, **kwargs)
+        self.trust_weights = bool(trust_weights)
 
     def load(self, path: str, *args, **kwargs) -> Dict[str, Any]:
         if path and "://" not in path and not os.path.isfile(path):
-            raise FileNotFoundError(f"checkpoint {path} not found (MODEL.WEIGHTS or --weights)")
+            try:
+                path = resolve_weights(path)  # a model zoo name
+            except FileNotFoundError:
+                raise FileNotFoundError(
+                    f"checkpoint {path} not found (MODEL.WEIGHTS or --weights), and it is not a "
+                    f"model zoo name either ({', '.join(list_models())})"
+                ) from None
         return super().load(path, *args, **kwargs)
 
     def save(self, name: str, **kwargs: Any) -> None:
@@ -79,16 +107,10 @@ class SiamCheckpointer(DetectionCheckpointer):
     def _load_file(self, filename: str) -> Dict[str, Any]:
         self._current_file = filename
         if filename.endswith(".pkl"):
-            try:
-                checkpoint = super()._load_file(filename)
-            except Exception as error:
-                raise InvalidCheckpointError(
-                    f"cannot read {filename}: the file is truncated, corrupted or not a "
-                    f"detectron2/Caffe2 pickle ({type(error).__name__}: {error})"
-                ) from error
+            checkpoint = _read_detectron2_pickle(filename, self.trust_weights)
             checkpoint["__siamtrack_format__"] = "imagenet_pkl"
             return checkpoint
-        fmt, state_dict, extra = read_checkpoint(filename)
+        fmt, state_dict, extra = read_checkpoint(filename, trust=self.trust_weights)
         checkpoint = dict(extra)
         checkpoint["model"] = state_dict
         checkpoint["__siamtrack_format__"] = fmt
@@ -97,6 +119,13 @@ class SiamCheckpointer(DetectionCheckpointer):
     def _load_model(self, checkpoint: Dict[str, Any]) -> _IncompatibleKeys:
         filename = getattr(self, "_current_file", "checkpoint")
         fmt = checkpoint.pop("__siamtrack_format__", "siamtrack")
+        version = checkpoint.pop("nanotrack_version", None)
+        self._check_family(fmt, filename, version)
+        self._version_hint = (
+            f" (the file is NanoTrack v{version}: use configs/nanotrack/nanotrack_v{version}.yaml)"
+            if version
+            else ""
+        )
         model_state = self.model.state_dict()
         if checkpoint.get("matching_heuristics", False):
             self._convert_ndarray_to_tensor(checkpoint["model"])
@@ -124,6 +153,17 @@ class SiamCheckpointer(DetectionCheckpointer):
                 missing, incompatible.unexpected_keys, incompatible.incorrect_shapes
             )
         return incompatible
+
+    def _check_family(self, fmt: str, filename: str, version) -> None:
+        formats = getattr(self.model, "checkpoint_formats", None)
+        if formats is None or fmt in formats or fmt not in _FORMAT_HINTS:
+            return  # unknown layouts get the key-by-key report of _check
+        hint = _FORMAT_HINTS.get(fmt, "a config of the model the file was trained with")
+        what = f"{fmt} v{version}" if version else fmt
+        raise InvalidCheckpointError(
+            f"{filename} holds {what} weights, which a {type(self.model).__name__} model cannot "
+            f"load (it takes {', '.join(formats)} files): use {hint.format(version=version or 'N')}"
+        )
 
     def _check(self, state, model_state, fmt: str, filename: str) -> None:
         bad = [
@@ -170,9 +210,12 @@ class SiamCheckpointer(DetectionCheckpointer):
             raise InvalidCheckpointError(
                 f"{filename} ({fmt}) has {len(unused)} weight(s) this model does not: "
                 f"{_shorten(unused)} (different depth, levels or fusion setting?)"
+                f"{self._layout_hint(unused)}"
             )
 
     def _layout_hint(self, keys: List[str]) -> str:
+        if getattr(self, "_version_hint", ""):
+            return self._version_hint
         if not any(".shortcut." in k for k in keys):
             return ""
         layout = getattr(getattr(self.model, "backbone", None), "layout", "?")
@@ -180,3 +223,29 @@ class SiamCheckpointer(DetectionCheckpointer):
             f" (this model's backbone layout is '{layout}': pysot weights need "
             "MODEL.SIAM_RESNET.LAYOUT 'pysot', torchvision/MSRA ImageNet weights 'standard')"
         )
+
+
+def _read_detectron2_pickle(filename: str, trust: bool) -> Dict[str, Any]:
+    """A detectron2 model-zoo or Caffe2 ``.pkl`` as detectron2 reads it, but restricted."""
+    try:
+        data = load_pickle_file(filename, trust=trust)
+    except (OSError, pickle.UnpicklingError) as error:
+        if isinstance(error, (FileNotFoundError, UnsafeCheckpointError)):
+            raise
+        raise InvalidCheckpointError(
+            f"cannot read {filename}: the file is truncated, corrupted or not a "
+            f"detectron2/Caffe2 pickle ({type(error).__name__}: {error})"
+        ) from error
+    except Exception as error:  # EOFError, ValueError, ... from a damaged pickle
+        raise InvalidCheckpointError(
+            f"cannot read {filename}: the file is truncated, corrupted or not a "
+            f"detectron2/Caffe2 pickle ({type(error).__name__}: {error})"
+        ) from error
+    if not isinstance(data, dict):
+        raise InvalidCheckpointError(f"{filename} is not a detectron2/Caffe2 weight pickle")
+    if "model" in data and "__author__" in data:  # detectron2 model zoo format
+        return dict(data)
+    if "blobs" in data:  # Caffe2 detection models keep their weights under "blobs"
+        data = data["blobs"]
+    weights = {k: v for k, v in data.items() if not k.endswith("_momentum")}
+    return {"model": weights, "__author__": "Caffe2", "matching_heuristics": True}

@@ -1,7 +1,7 @@
 """Optimizer and learning-rate schedule of the SiamRPN++ recipe (spec §10).
 
 - SGD over two groups: the backbone stages that will be trained
-  (``MODEL.SIAM_RESNET.TRAIN_STAGES``) at ``BASE_LR * SOLVER.BACKBONE_LR_FACTOR`` and everything
+  (``MODEL.BACKBONE.TRAIN_STAGES``) at ``BASE_LR * SOLVER.BACKBONE_LR_FACTOR`` and everything
   outside the backbone (neck, head, fusion weights) at ``BASE_LR``. Backbone stages that are
   temporarily frozen are already in the optimizer: SGD skips parameters without gradients, so
   they start moving the moment they are unfrozen (see ``hooks.BackboneUnfreezeHook``).
@@ -42,7 +42,7 @@ def check_train_stages(model: torch.nn.Module, train_stages: Iterable[str]) -> L
     unknown = [s for s in stages if s not in known]
     if unknown:
         raise ValueError(
-            f"MODEL.SIAM_RESNET.TRAIN_STAGES has {unknown}, which the backbone does not have "
+            f"MODEL.BACKBONE.TRAIN_STAGES has {unknown}, which the backbone does not have "
             f"(its stages: {known})"
         )
     return stages
@@ -101,7 +101,7 @@ def build_optimizer(cfg: CfgNode, model: torch.nn.Module) -> torch.optim.Optimiz
         weight_decay=cfg.SOLVER.WEIGHT_DECAY,
         weight_decay_norm=cfg.SOLVER.WEIGHT_DECAY_NORM,
         backbone_lr_factor=cfg.SOLVER.BACKBONE_LR_FACTOR,
-        train_stages=cfg.MODEL.SIAM_RESNET.TRAIN_STAGES,
+        train_stages=cfg.MODEL.BACKBONE.TRAIN_STAGES,
     )
     clip = cfg.SOLVER.CLIP_GRADIENTS
     if clip.ENABLED and clip.CLIP_TYPE == "full_model":

@@ -90,7 +90,7 @@ class SiamTrainer(DefaultTrainer):
         hooks = super().build_hooks()
         unfreeze = BackboneUnfreezeHook(
             unwrap_model(self.model),
-            self.cfg.MODEL.SIAM_RESNET.TRAIN_STAGES,
+            self.cfg.MODEL.BACKBONE.TRAIN_STAGES,
             self.cfg.SOLVER.BACKBONE_UNFREEZE_ITER,
             rewrap_model=self._rewrap_model,
         )
@@ -115,13 +115,13 @@ class SiamTrainer(DefaultTrainer):
     def build_model(cls, cfg):
         """The model, with backbone stages frozen as the recipe wants at iteration 0."""
         model = build_model(cfg)
-        train_stages = solver.check_train_stages(model, cfg.MODEL.SIAM_RESNET.TRAIN_STAGES)
+        train_stages = solver.check_train_stages(model, cfg.MODEL.BACKBONE.TRAIN_STAGES)
         all_stages = solver.backbone_stage_names(model)
         frozen_forever = all_stages[: cfg.MODEL.BACKBONE.FREEZE_AT]  # FrozenBN, no gradients
         conflict = [s for s in train_stages if s in frozen_forever]
         if conflict:
             raise ValueError(
-                f"MODEL.SIAM_RESNET.TRAIN_STAGES lists {conflict}, which MODEL.BACKBONE.FREEZE_AT "
+                f"MODEL.BACKBONE.TRAIN_STAGES lists {conflict}, which MODEL.BACKBONE.FREEZE_AT "
                 f"{cfg.MODEL.BACKBONE.FREEZE_AT} freezes for good (stages {frozen_forever}); "
                 "lower FREEZE_AT or drop them from TRAIN_STAGES"
             )

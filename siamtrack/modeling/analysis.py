@@ -1,7 +1,9 @@
-"""Parameter counts and compute (fvcore) of a ``SiameseRPN``, per branch.
+"""Parameter counts and compute (fvcore) of a ``SiameseNetwork``, per branch and per part.
 
 fvcore counts one fused multiply-add as one "flop", so its numbers are MACs (GMAC below; x2
-for FLOPs), as in pysot's published 48.9 figure.
+for FLOPs), as in pysot's published 48.9 figure. Convolutions, linear layers and matrix
+products (the pixel-wise correlation) are counted; activations, poolings and element-wise
+gates are not.
 """
 
 from typing import Dict
@@ -10,7 +12,10 @@ import torch
 from fvcore.nn import FlopCountAnalysis
 from torch import nn
 
-__all__ = ["count_parameters", "analyze_flops"]
+from .fold_batchnorm import fold_batchnorm
+from .siamese import TemplateBranch, TrackStep
+
+__all__ = ["count_parameters", "analyze_flops", "count_macs"]
 
 
 def count_parameters(model: nn.Module) -> Dict[str, int]:
@@ -21,7 +26,7 @@ def count_parameters(model: nn.Module) -> Dict[str, int]:
     53,950,624 for the R-50 l234 model includes them).
 
     Returns:
-        {"total", "trainable", "<child name>" for each child (backbone, neck, rpn_head)}.
+        {"total", "trainable", "<child name>" for each child (backbone, neck, rpn_head / head)}.
     """
 
     def count(module: nn.Module) -> int:
@@ -38,44 +43,9 @@ def count_parameters(model: nn.Module) -> Dict[str, int]:
     return result
 
 
-class _TemplateBranch(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, images):
-        return tuple(self.model.neck(self.model.backbone(images), is_template=True))
-
-
-class _TemplateKernels(nn.Module):
-    def __init__(self, model):
-        super().__init__()
-        self.model = model
-
-    def forward(self, *features):
-        cls_kernels, loc_kernels = self.model.rpn_head.template_kernels(list(features))
-        return tuple(cls_kernels) + tuple(loc_kernels)
-
-
-class _TrackStep(nn.Module):
-    def __init__(self, model, template_features):
-        super().__init__()
-        self.model = model
-        self.template_features = template_features
-
-    def forward(self, images):
-        features = self.model.neck(self.model.backbone(images), is_template=False)
-        return self.model.rpn_head.forward_with_kernels(
-            self.template_features.cls_kernels, self.template_features.loc_kernels, features
-        )
-
-
-def _gmac(analysis: FlopCountAnalysis) -> float:
-    return analysis.total() / 1e9
-
-
-def _analysis(module: nn.Module, inputs) -> FlopCountAnalysis:
-    analysis = FlopCountAnalysis(module, inputs)
+def count_macs(module: nn.Module, inputs) -> FlopCountAnalysis:
+    """fvcore's count of ``module(*inputs)`` (MACs), without its warnings."""
+    analysis = FlopCountAnalysis(module, tuple(inputs))
     analysis.unsupported_ops_warnings(False).uncalled_modules_warnings(False)
     return analysis
 
@@ -86,41 +56,42 @@ def analyze_flops(model: nn.Module) -> Dict[str, float]:
 
     Returns:
         dict with "template_branch" (backbone + neck on T x T), "template_kernels" (the head's
-        template-side convs, run once per target by ``encode_template``), "track_step"
-        (backbone + neck + head on S x S with cached kernels, i.e. ``track``), its parts
-        "track_step/backbone", "track_step/neck", "track_step/rpn_head",
+        template side, run once per target by ``encode_template``), "track_step" (backbone +
+        neck + head on S x S with cached template features, i.e. ``track``), its parts
+        "track_step/<child>" for each child of the model (backbone, neck, rpn_head / head),
         "track_step_pysot" (track_step + template_kernels: pysot's ``track()`` recomputes the
-        template convs every frame) and "training_pair" (both branches and the head).
+        template convs every frame), "training_pair" (both branches and the head) and
+        "track_step_folded" (track_step with BatchNorm folded into the convs, as the tracker
+        runs it: fvcore counts BatchNorm as one op per element).
     """
     model = model.eval()
     device = next(model.parameters()).device
     size_t, size_s = model.template_size, model.search_size
     template = torch.rand(1, 3, size_t, size_t, device=device) * 255
     search = torch.rand(1, 3, size_s, size_s, device=device) * 255
-    template = (template - model.pixel_mean) / model.pixel_std
-    search = (search - model.pixel_mean) / model.pixel_std
+    features = model.encode_template(template)
 
-    branch = _TemplateBranch(model)
-    template_branch = _analysis(branch, (template,))
-    neck_outputs = branch(template)
-    kernels = _analysis(_TemplateKernels(model), tuple(neck_outputs))
-    cls_kernels, loc_kernels = model.rpn_head.template_kernels(list(neck_outputs))
-    from .meta_arch import TemplateFeatures
+    template_count = count_macs(TemplateBranch(model), (template,))
+    step = count_macs(TrackStep(model), (search, *features))
+    children = [name for name, _ in model.named_children()]
+    head = children[-1]  # the head runs through methods, not __call__: it gets the remainder
 
-    step = _analysis(_TrackStep(model, TemplateFeatures(cls_kernels, loc_kernels)), (search,))
-    by_module = step.by_module()
+    def parts(analysis: FlopCountAnalysis) -> Dict[str, float]:
+        by_module = analysis.by_module()
+        result = {name: by_module.get(f"model.{name}", 0) / 1e9 for name in children[:-1]}
+        result[head] = analysis.total() / 1e9 - sum(result.values())
+        return result
+
+    template_parts = parts(template_count)
     result = {
-        "template_branch": _gmac(template_branch),
-        "template_kernels": _gmac(kernels),
-        "track_step": _gmac(step),
+        "template_branch": sum(v for k, v in template_parts.items() if k != head),
+        "template_kernels": template_parts[head],
+        "track_step": step.total() / 1e9,
     }
-    for part in ("backbone", "neck"):
-        result[f"track_step/{part}"] = by_module.get(f"model.{part}", 0) / 1e9
-    # The head runs through forward_with_kernels (not __call__), so fvcore cannot scope the
-    # functional correlation to it: the head is everything after backbone and neck.
-    result["track_step/rpn_head"] = (
-        result["track_step"] - result["track_step/backbone"] - result["track_step/neck"]
-    )
+    for name, value in parts(step).items():
+        result[f"track_step/{name}"] = value
     result["track_step_pysot"] = result["track_step"] + result["template_kernels"]
     result["training_pair"] = result["template_branch"] + result["track_step_pysot"]
+    folded = fold_batchnorm(model)
+    result["track_step_folded"] = count_macs(TrackStep(folded), (search, *features)).total() / 1e9
     return result

@@ -1,18 +1,12 @@
 """``SiameseRPN``: SiamRPN++ as a detectron2 meta-architecture.
 
-Stateless inference API (the tracker holds the state)::
-
-    template_features = model.encode_template(template_images)   # (B, 3, T, T) BGR 0-255
-    output = model.track(template_features, search_images)       # (B, 3, S, S) BGR 0-255
-    output.scores         # (B, A, H, W) foreground probability
-    output.boxes_cxcywh   # (B, A, H, W, 4) boxes in search-crop pixels; crop centre = (S/2, S/2)
-
-Training: ``model(batched_inputs)`` in train mode with the pair mapper's dicts returns
-``{"loss_cls", "loss_loc"}`` (already weighted); in eval mode it returns one
-``{"scores": (A, H, W), "boxes_cxcywh": (A, H, W, 4)}`` per input.
+Follows the ``SiameseNetwork`` contract (``siamese.py``): ``encode_template`` gives the RPN
+head's template-side kernels (cls kernels of every level, then loc kernels), ``track`` the
+foreground probability and decoded box of every anchor, ``(B, A, H, W)`` and
+``(B, A, H, W, 4)``. Training returns ``{"loss_cls", "loss_loc"}`` (already weighted).
 """
 
-from typing import Dict, List, NamedTuple, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -33,49 +27,16 @@ from .anchors import (
 from .losses import label_negative_pair, label_positive_pair, siamese_rpn_losses
 from .neck import SiamNeck
 from .rpn_head import build_siam_rpn_head
+from .siamese import SiameseNetwork, SiamTrackOutput, TemplateFeatures
 
-__all__ = ["SiameseRPN", "TemplateFeatures", "SiamTrackOutput"]
-
-
-class TemplateFeatures(NamedTuple):
-    """Everything the per-frame step needs from the template: the head's correlation kernels.
-
-    Attributes:
-        cls_kernels: one (B, hidden, k, k) tensor per level (output of each cls template conv).
-        loc_kernels: the same for the loc branches.
-    """
-
-    cls_kernels: Tuple[torch.Tensor, ...]
-    loc_kernels: Tuple[torch.Tensor, ...]
-
-    @property
-    def batch_size(self) -> int:
-        return self.cls_kernels[0].shape[0]
-
-    def to(self, *args, **kwargs) -> "TemplateFeatures":
-        """Apply ``Tensor.to(*args, **kwargs)`` to every kernel (device, dtype, memory format)."""
-        return TemplateFeatures(
-            tuple(k.to(*args, **kwargs) for k in self.cls_kernels),
-            tuple(k.to(*args, **kwargs) for k in self.loc_kernels),
-        )
-
-
-class SiamTrackOutput(NamedTuple):
-    """Result of one tracking step for all anchors.
-
-    Attributes:
-        scores: (B, A, H, W) foreground probability (softmax over background/foreground).
-        boxes_cxcywh: (B, A, H, W, 4) decoded (cx, cy, w, h), absolute continuous
-            search-crop pixel coordinates; anchors are centred on (S/2, S/2).
-    """
-
-    scores: torch.Tensor
-    boxes_cxcywh: torch.Tensor
+__all__ = ["SiameseRPN"]
 
 
 @META_ARCH_REGISTRY.register()
-class SiameseRPN(nn.Module):
+class SiameseRPN(SiameseNetwork):
     """SiamRPN++: shared backbone, neck, multi-level depthwise-xcorr RPN head."""
+
+    checkpoint_formats = ("siamtrack", "pysot", "resnet", "imagenet_pkl")
 
     @configurable
     def __init__(
@@ -120,20 +81,16 @@ class SiameseRPN(nn.Module):
             cls_loss_weight, loc_loss_weight: loss weights.
             scale_clamp: bound of |dw|, |dh| at decode.
         """
-        super().__init__()
-        self.backbone = backbone
+        super().__init__(
+            backbone=backbone,
+            template_size=template_size,
+            search_size=search_size,
+            pixel_mean=pixel_mean,
+            pixel_std=pixel_std,
+            input_format=input_format,
+        )
         self.neck = neck
         self.rpn_head = rpn_head
-        self._template_size = int(template_size)
-        self._search_size = int(search_size)
-        if input_format not in ("BGR", "RGB"):
-            raise ValueError(f"input_format must be 'BGR' or 'RGB', got {input_format!r}")
-        self.input_format = input_format
-        if len(pixel_mean) != 3 or len(pixel_std) != 3:
-            raise ValueError(f"pixel_mean/pixel_std need 3 values, got {pixel_mean}, {pixel_std}")
-        self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(1, 3, 1, 1), False)
-        self.register_buffer("pixel_std", torch.tensor(pixel_std).view(1, 3, 1, 1), False)
-
         self.geometry = score_map_geometry(
             backbone, neck.crop_start, neck.template_crop_size, template_size, search_size
         )
@@ -196,20 +153,6 @@ class SiameseRPN(nn.Module):
 
     # ------------------------------------------------------------------ properties
     @property
-    def device(self) -> torch.device:
-        return self.pixel_mean.device
-
-    @property
-    def template_size(self) -> int:
-        """T: side of the template crop in pixels."""
-        return self._template_size
-
-    @property
-    def search_size(self) -> int:
-        """S: side of the search crop in pixels."""
-        return self._search_size
-
-    @property
     def anchors_cxcywh(self) -> torch.Tensor:
         """(A, H, W, 4) float32 anchors (cx, cy, w, h) in search-crop pixels, on ``device``."""
         device = self.device
@@ -227,81 +170,26 @@ class SiameseRPN(nn.Module):
         """H = W of the score map (25 for pysot's 127/255)."""
         return self.geometry.size
 
-    # ------------------------------------------------------------------ inference API
-    def encode_template(self, template_images: torch.Tensor) -> TemplateFeatures:
-        """Run the template branch once per target.
-
-        Args:
-            template_images: (B, 3, T, T) uint8 or float, BGR 0-255, any device.
-
-        Returns:
-            TemplateFeatures holding the head's template-side conv outputs (cached kernels).
-        """
-        images = self._normalize(
-            template_images, "template_images", self._template_size, "template"
-        )
+    # ------------------------------------------------------------------ family hooks
+    def _template_kernels(self, images: torch.Tensor) -> TemplateFeatures:
         features = self.neck(self.backbone(images), is_template=True)
         cls_kernels, loc_kernels = self.rpn_head.template_kernels(features)
-        return TemplateFeatures(tuple(cls_kernels), tuple(loc_kernels))
+        return tuple(cls_kernels) + tuple(loc_kernels)
 
-    def track(
-        self, template_features: TemplateFeatures, search_images: torch.Tensor
-    ) -> SiamTrackOutput:
-        """One tracking step: search branch + correlation with the cached kernels + decoding.
-
-        Args:
-            template_features: from ``encode_template``; batch 1 (shared) or B.
-            search_images: (B, 3, S, S) uint8 or float, BGR 0-255, any device.
-
-        Returns:
-            SiamTrackOutput with scores (B, A, H, W) and boxes_cxcywh (B, A, H, W, 4).
-        """
-        images = self._normalize(search_images, "search_images", self._search_size, "search")
-        batch = images.shape[0]
-        if template_features.batch_size not in (1, batch):
-            raise ValueError(
-                f"template_features has batch {template_features.batch_size}; expected 1 or "
-                f"the search batch {batch}"
-            )
+    def _search_outputs(self, template_features: TemplateFeatures, images: torch.Tensor):
+        levels = len(template_features) // 2
         features = self.neck(self.backbone(images), is_template=False)
-        cls_logits, loc_deltas = self.rpn_head.forward_with_kernels(
-            template_features.cls_kernels, template_features.loc_kernels, features
+        return self.rpn_head.forward_with_kernels(
+            template_features[:levels], template_features[levels:], features
         )
-        return self._decode(cls_logits, loc_deltas)
 
-    # ------------------------------------------------------------------ training / eval
-    def forward(self, batched_inputs: List[Dict]):
-        """Training losses (train mode) or per-input predictions (eval mode).
-
-        Args:
-            batched_inputs: list of dicts with "template" (3, T, T) and "search" (3, S, S)
-                uint8 BGR tensors; for training also "search_box_xyxy" (4,) float target box
-                in search-crop coordinates and "is_negative" (bool). Other keys are ignored.
-
-        Returns:
-            train: {"loss_cls", "loss_loc"} weighted by the config weights;
-            eval: list of {"scores": (A, H, W), "boxes_cxcywh": (A, H, W, 4)}.
-        """
-        if not batched_inputs:
-            raise ValueError("SiameseRPN.forward got an empty batch")
-        templates = self._stack(batched_inputs, "template")
-        searches = self._stack(batched_inputs, "search")
-        if not self.training:
-            output = self.track(self.encode_template(templates), searches)
-            return [
-                {"scores": s, "boxes_cxcywh": b} for s, b in zip(output.scores, output.boxes_cxcywh)
-            ]
-        boxes = self._stack(batched_inputs, "search_box_xyxy").to(self.device, torch.float32)
-        is_negative = torch.tensor([bool(x["is_negative"]) for x in batched_inputs])
-        templates = self._normalize(
-            templates, 'inputs["template"]', self._template_size, "template"
-        )
-        searches = self._normalize(searches, 'inputs["search"]', self._search_size, "search")
+    def losses(self, template_images, search_images, boxes_xyxy, is_negative):
+        """``{"loss_cls", "loss_loc"}`` weighted by the config weights (see ``losses.py``)."""
         # separate backbone/neck calls: BatchNorm statistics per branch, as in pysot
-        template_features = self.neck(self.backbone(templates), is_template=True)
-        search_features = self.neck(self.backbone(searches), is_template=False)
+        template_features = self.neck(self.backbone(template_images), is_template=True)
+        search_features = self.neck(self.backbone(search_images), is_template=False)
         cls_logits, loc_deltas = self.rpn_head(template_features, search_features)
-        labels, target_deltas = self.label_anchors(boxes, is_negative)
+        labels, target_deltas = self.label_anchors(boxes_xyxy, is_negative)
         loss_cls, loss_loc = siamese_rpn_losses(cls_logits, loc_deltas, labels, target_deltas)
         return {
             "loss_cls": loss_cls * self.cls_loss_weight,
@@ -321,8 +209,6 @@ class SiameseRPN(nn.Module):
         Returns:
             labels (B, A, H, W) int64 in {-1, 0, 1}; target deltas (B, A, H, W, 4).
         """
-        if not torch.isfinite(boxes_xyxy).all():
-            raise ValueError(f"search_box_xyxy must be finite, got {boxes_xyxy.tolist()}")
         anchors = self.anchors_cxcywh
         anchors_xyxy = cxcywh_to_xyxy(anchors.reshape(-1, 4))
         all_labels, all_deltas = [], []
@@ -351,8 +237,9 @@ class SiameseRPN(nn.Module):
             all_deltas.append(deltas.view(anchors.shape))
         return torch.stack(all_labels), torch.stack(all_deltas)
 
-    # ------------------------------------------------------------------ helpers
-    def _decode(self, cls_logits: torch.Tensor, loc_deltas: torch.Tensor) -> SiamTrackOutput:
+    # ------------------------------------------------------------------ decoding
+    def decode(self, cls_logits: torch.Tensor, loc_deltas: torch.Tensor) -> SiamTrackOutput:
+        """Softmax scores and anchor-decoded boxes from (B, 2A, H, W) / (B, 4A, H, W)."""
         batch, _, height, width = cls_logits.shape
         num_anchors = self.num_anchors
         if (height, width) != tuple(self.anchors_cxcywh.shape[1:3]):
@@ -364,26 +251,3 @@ class SiameseRPN(nn.Module):
         deltas = loc_deltas.view(batch, 4, num_anchors, height, width).permute(0, 2, 3, 4, 1)
         boxes = decode_boxes_cxcywh(deltas, self.anchors_cxcywh.unsqueeze(0), self.scale_clamp)
         return SiamTrackOutput(scores[:, 1], boxes)
-
-    @staticmethod
-    def _stack(batched_inputs: List[Dict], key: str) -> torch.Tensor:
-        try:
-            return torch.stack([torch.as_tensor(x[key]) for x in batched_inputs])
-        except KeyError:
-            raise KeyError(
-                f"every input dict needs {key!r} (got keys {sorted(batched_inputs[0])}); "
-                "training inputs hold 'template', 'search', 'search_box_xyxy', 'is_negative'"
-            ) from None
-        except RuntimeError as error:
-            raise ValueError(f"inputs' {key!r} tensors differ in shape: {error}") from None
-
-    def _normalize(self, images: torch.Tensor, name: str, size: int, kind: str) -> torch.Tensor:
-        expected = f"(B, 3, {size}, {size}) BGR NCHW tensor ({kind} size of this model: {size})"
-        if not isinstance(images, torch.Tensor):
-            raise TypeError(f"{name} must be a {expected}, got {type(images).__name__}")
-        if images.dim() != 4 or images.shape[1] != 3 or tuple(images.shape[2:]) != (size, size):
-            raise ValueError(f"{name} must be a {expected}, got shape {tuple(images.shape)}")
-        images = images.to(device=self.device, dtype=self.pixel_mean.dtype, non_blocking=True)
-        if self.input_format == "RGB":
-            images = images.flip(1)
-        return (images - self.pixel_mean) / self.pixel_std

@@ -1,40 +1,93 @@
-"""Depthwise cross-correlation (SiamRPN++'s ``xcorr_depthwise``, spec §4)."""
+"""Template/search correlations: depthwise (SiamRPN++, NanoTrack v3) and pixel-wise (NanoTrack).
+
+Both take a batch of B search feature maps and B template kernels (or one kernel shared by all
+B searches), so K targets of a video can be searched in one call.
+
+During ONNX export (``torch.onnx.is_in_onnx_export()``) the depthwise correlation is written as
+a sum of ``h * w`` shifted products (Slice, Mul, Add): a grouped convolution with per-sample
+kernels needs a group count that depends on the batch, which ONNX cannot express, and
+convolutions with tensor (non-constant) weights are not supported by every runtime. The two
+forms give the same values up to float rounding.
+"""
 
 import torch
 import torch.nn.functional as F
 
-__all__ = ["depthwise_xcorr"]
+__all__ = ["depthwise_xcorr", "pixelwise_xcorr"]
 
 
-def depthwise_xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+def _check_batches(name: str, search: torch.Tensor, kernel: torch.Tensor) -> None:
+    if search.dim() != 4 or kernel.dim() != 4 or search.shape[1] != kernel.shape[1]:
+        raise ValueError(
+            f"{name} expects (B, C, H, W) search and (B or 1, C, h, w) kernel with the "
+            f"same C, got {tuple(search.shape)} and {tuple(kernel.shape)}"
+        )
+    if kernel.shape[0] not in (1, search.shape[0]):
+        raise ValueError(
+            f"{name}: kernel batch {kernel.shape[0]} must be 1 or match the search "
+            f"batch {search.shape[0]}"
+        )
+
+
+def depthwise_xcorr(search: torch.Tensor, kernel: torch.Tensor, padding: int = 0) -> torch.Tensor:
     """Correlate every search channel with the same channel of the kernel, per sample.
 
-    No padding, stride 1, no flipping (cross-correlation, as ``F.conv2d``).
+    Stride 1, no flipping (cross-correlation, as ``F.conv2d``), zero padding ``padding``.
 
     Args:
         search: (B, C, H, W) search features.
         kernel: (B, C, h, w) or (1, C, h, w) template kernels; a batch of 1 is shared by all
             search samples.
+        padding: zeros added on every side of the search map.
 
     Returns:
-        (B, C, H - h + 1, W - w + 1).
+        (B, C, H - h + 1 + 2 padding, W - w + 1 + 2 padding).
     """
-    if search.dim() != 4 or kernel.dim() != 4 or search.shape[1] != kernel.shape[1]:
-        raise ValueError(
-            f"depthwise_xcorr expects (B, C, H, W) search and (B or 1, C, h, w) kernel with the "
-            f"same C, got {tuple(search.shape)} and {tuple(kernel.shape)}"
-        )
+    if torch.onnx.is_in_onnx_export():
+        return _depthwise_xcorr_unrolled(search, kernel, padding)
+    _check_batches("depthwise_xcorr", search, kernel)
     batch, channels = search.shape[:2]
     if kernel.shape[0] == 1:
-        return F.conv2d(search, kernel.transpose(0, 1), groups=channels)
-    if kernel.shape[0] != batch:
-        raise ValueError(
-            f"depthwise_xcorr: kernel batch {kernel.shape[0]} must be 1 or match the search "
-            f"batch {batch}"
-        )
+        return F.conv2d(search, kernel.transpose(0, 1), padding=padding, groups=channels)
     out = F.conv2d(
         search.reshape(1, batch * channels, *search.shape[2:]),
         kernel.reshape(batch * channels, 1, *kernel.shape[2:]),
+        padding=padding,
         groups=batch * channels,
     )
     return out.reshape(batch, channels, *out.shape[2:])
+
+
+def _depthwise_xcorr_unrolled(search: torch.Tensor, kernel: torch.Tensor, padding: int):
+    """``depthwise_xcorr`` as a sum of shifted products (export form, any batch)."""
+    if padding:
+        search = F.pad(search, (padding, padding, padding, padding))
+    kernel_h, kernel_w = int(kernel.shape[2]), int(kernel.shape[3])
+    out_h = int(search.shape[2]) - kernel_h + 1
+    out_w = int(search.shape[3]) - kernel_w + 1
+    out = None
+    for i in range(kernel_h):
+        for j in range(kernel_w):
+            term = search[:, :, i : i + out_h, j : j + out_w] * kernel[:, :, i : i + 1, j : j + 1]
+            out = term if out is None else out + term
+    return out
+
+
+def pixelwise_xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Dot product over channels of every template position with every search position.
+
+    Output channel ``k`` is template position ``(k // w, k % w)`` (row-major), so a 8x8
+    template gives 64 channels (NanoTrack's pixel-wise correlation). One batched matmul.
+
+    Args:
+        search: (B, C, H, W) search features.
+        kernel: (B, C, h, w) or (1, C, h, w) template features.
+
+    Returns:
+        (B, h * w, H, W).
+    """
+    _check_batches("pixelwise_xcorr", search, kernel)
+    batch, channels, height, width = search.shape
+    template = kernel.flatten(2).transpose(1, 2)  # (B or 1, h*w, C)
+    out = torch.matmul(template, search.reshape(batch, channels, height * width))
+    return out.reshape(batch, template.shape[1], height, width)

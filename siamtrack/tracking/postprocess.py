@@ -24,9 +24,23 @@ import numpy as np
 __all__ = ["hann_window", "scale_ratio_penalty", "Selection", "select_best", "update_target"]
 
 
+def _centred_hanning(size: int) -> np.ndarray:
+    """Hann window of ``size`` cells whose peak (1) is cell ``size // 2``.
+
+    For odd sizes this is ``np.hanning(size)``. For even sizes (NanoTrack v1/v2's 16x16 map,
+    whose cell 8 lies on the crop centre) it is the symmetric window of ``2 * (size // 2) + 1``
+    cells without its last cell, so it peaks on the crop centre, where the target was;
+    ``np.hanning(16)`` would peak half a cell (8 px) up-left of it.
+    """
+    centre = size // 2
+    half = max(centre, size - 1 - centre)
+    return np.hanning(2 * half + 1)[half - centre : half - centre + size]
+
+
 def hann_window(height: int, width: int) -> np.ndarray:
-    """Cosine window (H, W): outer product of ``np.hanning``, 1 at the centre, 0 at the border."""
-    return np.outer(np.hanning(height), np.hanning(width))
+    """Cosine window (H, W), 1 on the centre cell ``(H // 2, W // 2)`` (the cell on the crop
+    centre), falling to 0 towards the border."""
+    return np.outer(_centred_hanning(height), _centred_hanning(width))
 
 
 def _change(ratio: np.ndarray) -> np.ndarray:

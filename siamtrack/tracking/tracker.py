@@ -27,7 +27,8 @@ from torch import nn
 
 from ..data.crops import crop_square, mean_color, siamese_crop_sides
 from ..utils.boxes import check_box_in_image, cxcywh_to_xywh, xywh_to_cxcywh
-from .inference import InferenceModel, resolve_device
+from .inference import build_backend, resolve_device
+from .options import InferenceOptions
 from .postprocess import hann_window, select_best, update_target
 from .results import TrackResult, TrackSequenceResult, track_frames
 
@@ -70,7 +71,7 @@ class SiamTracker:
     @configurable
     def __init__(
         self,
-        model: nn.Module,
+        model: Optional[nn.Module] = None,
         *,
         context_amount: float = 0.5,
         penalty_k: float = 0.04,
@@ -78,42 +79,28 @@ class SiamTracker:
         lr: float = 0.4,
         min_size: float = 10.0,
         device: Optional[Union[str, torch.device]] = None,
-        fold_batchnorm: bool = False,
-        precision: str = "fp32",
-        channels_last: bool = False,
-        jit_freeze: bool = False,
-        compile: bool = False,
+        inference: InferenceOptions = InferenceOptions(),
     ):
         """
         Args:
-            model: a SiameseRPN (or any model with ``encode_template``, ``track``,
-                ``template_size``, ``search_size``). It is never modified.
+            model: a ``SiameseNetwork`` (``SiameseRPN``, ``SiameseBAN``) or any model with
+                ``encode_template``, ``track``, ``template_size``, ``search_size``. It is
+                never modified. May be None with ``inference.onnx_dir`` (exported graphs).
             context_amount: ``MODEL.SIAMESE.CONTEXT_AMOUNT``, context around the target crop.
             penalty_k: scale/aspect-ratio change penalty strength (``TRACKER.PENALTY_K``).
             window_influence: weight of the cosine window (``TRACKER.WINDOW_INFLUENCE``).
             lr: size smoothing rate (``TRACKER.LR``).
             min_size: smallest box side reported, px (``TRACKER.MIN_SIZE``).
             device: "cpu", "cuda", "cuda:1", ...; ``None`` keeps the model's device.
-            fold_batchnorm: fold BatchNorm into the convs of a private copy (same outputs).
-            precision: "fp32" (exact), "bf16" or "fp16" (CUDA only) autocast.
-            channels_last: channels-last memory format for the network (same outputs).
-            jit_freeze: trace + freeze the per-frame step (``torch.jit``; same outputs).
-            compile: ``torch.compile`` the per-frame network step.
+            inference: how the network runs (backend and speed-ups, ``InferenceOptions``;
+                ``InferenceOptions.eager()`` runs the model exactly as given).
         """
         for name, value in (("lr", lr), ("window_influence", window_influence)):
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} must lie in [0, 1], got {value}")
         if not penalty_k >= 0 or not context_amount >= 0 or not min_size >= 0:
             raise ValueError("penalty_k, context_amount and min_size must be non-negative")
-        self.network = InferenceModel(
-            model,
-            device=device,
-            fold_batchnorm=fold_batchnorm,
-            precision=precision,
-            channels_last=channels_last,
-            jit_freeze=jit_freeze,
-            compile=compile,
-        )
+        self.network = build_backend(model, inference, device)
         self.context_amount = float(context_amount)
         self.penalty_k = float(penalty_k)
         self.window_influence = float(window_influence)
@@ -136,7 +123,8 @@ class SiamTracker:
                 requested = "cpu"
             device = requested
         device = resolve_device(device)
-        if model is None:
+        inference = InferenceOptions.from_config(cfg.TRACKER)
+        if model is None and not inference.onnx_dir:  # exported graphs need no model
             model = _build_model_with_weights(cfg, device)
         return {
             "model": model,
@@ -146,11 +134,7 @@ class SiamTracker:
             "lr": cfg.TRACKER.LR,
             "min_size": cfg.TRACKER.MIN_SIZE,
             "device": device,
-            "fold_batchnorm": cfg.TRACKER.FOLD_BATCHNORM,
-            "precision": cfg.TRACKER.PRECISION,
-            "channels_last": cfg.TRACKER.CHANNELS_LAST,
-            "jit_freeze": cfg.TRACKER.JIT_FREEZE,
-            "compile": cfg.TRACKER.COMPILE,
+            "inference": inference,
         }
 
     # ------------------------------------------------------------------ properties
@@ -204,7 +188,7 @@ class SiamTracker:
         template_crop = crop_square(
             image, box_cxcywh[:2], template_side, self.template_size, pad_color
         )
-        self._template_features = self.network.encode_template(template_crop)
+        self._template_features = self.network.encode_template(template_crop[None])
         self.network.prepare(self._template_features)  # one-off jit trace: in init, not frame 1
         self._center_xy = box_cxcywh[:2].copy()
         self._size_wh = box_cxcywh[2:].copy()
@@ -238,7 +222,8 @@ class SiamTracker:
         search_crop = crop_square(
             image, self._center_xy, search_side, self.search_size, self._pad_color
         )
-        scores, boxes_cxcywh = self.network.track(self._template_features, search_crop)
+        scores, boxes_cxcywh = self.network.track(self._template_features, search_crop[None])
+        scores, boxes_cxcywh = scores[0], boxes_cxcywh[0]
         selection = select_best(
             scores,
             boxes_cxcywh,
@@ -285,7 +270,7 @@ class SiamTracker:
 
     def __repr__(self) -> str:
         return (
-            f"SiamTracker(device={self.device}, precision={self.network.precision}, "
+            f"SiamTracker({self.network.description}, "
             f"penalty_k={self.penalty_k}, window_influence={self.window_influence}, "
             f"lr={self.lr}, template_size={self.template_size}, search_size={self.search_size})"
         )
@@ -304,11 +289,9 @@ def _build_model_with_weights(cfg: CfgNode, device: torch.device) -> nn.Module:
     model.eval()
     weights = cfg.MODEL.WEIGHTS
     if weights:
-        if "://" not in weights and not os.path.isfile(weights):
-            raise FileNotFoundError(f"weights file '{weights}' (MODEL.WEIGHTS) does not exist")
-        from ..checkpoint import SiamCheckpointer  # siamtrack or pysot checkpoints
+        from ..checkpoint import SiamCheckpointer  # any checkpoint format, or a zoo name
 
-        SiamCheckpointer(model).load(weights)
+        SiamCheckpointer(model, trust_weights=cfg.MODEL.TRUST_WEIGHTS).load(weights)
     else:
         logger.warning("MODEL.WEIGHTS is empty: tracking with randomly initialised weights")
     return model

@@ -36,7 +36,7 @@ def _cfg(tmp_path, *opts):
             "5",
             "SOLVER.BACKBONE_UNFREEZE_ITER",
             "0",
-            "MODEL.SIAM_RESNET.TRAIN_STAGES",
+            "MODEL.BACKBONE.TRAIN_STAGES",
             "['stem', 'res2', 'res3', 'res4', 'res5']",
             # crops are half the usual size: so are the anchors and the augmentation shifts
             "MODEL.SIAM_RPN.ANCHOR_SCALES",
@@ -127,7 +127,7 @@ def test_backbone_frozen_until_unfreeze_iter(tmp_path):
         "4",
         "SOLVER.BACKBONE_UNFREEZE_ITER",
         "2",
-        "MODEL.SIAM_RESNET.TRAIN_STAGES",
+        "MODEL.BACKBONE.TRAIN_STAGES",
         "['res5']",
     )
     trainer = SiamTrainer(cfg)
@@ -181,7 +181,7 @@ def test_two_process_gloo_run_finishes(tmp_path, launcher):
         "4",
         "SOLVER.MAX_ITER",
         "3",
-        "MODEL.SIAM_RESNET.TRAIN_STAGES",
+        "MODEL.BACKBONE.TRAIN_STAGES",
         "['res5']",
         "SOLVER.BACKBONE_UNFREEZE_ITER",
         "1",

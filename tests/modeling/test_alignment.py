@@ -52,11 +52,7 @@ def test_middle_cell_receptive_field_centre_is_its_anchor_centre(layout):
     features = model.encode_template(symmetric_image(1, model.template_size, 2))
     search = symmetric_image(1, model.search_size, 3).requires_grad_(True)
     middle = model.score_size // 2
-    cls_logits, _ = model.rpn_head.forward_with_kernels(
-        features.cls_kernels,
-        features.loc_kernels,
-        model.neck(model.backbone(search), is_template=False),
-    )
+    cls_logits, _ = model.raw_outputs(features, search)
     cls_logits[0, model.num_anchors + 2, middle, middle].backward()  # foreground, square anchor
     weight = search.grad[0].abs().sum(0)  # (S, S) gradient magnitude
     coords = torch.arange(model.search_size, dtype=torch.float32) + 0.5  # pixel centres

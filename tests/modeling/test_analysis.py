@@ -26,7 +26,7 @@ def test_analyze_tiny_config(capsys):
     parts = gmac["track_step/backbone"] + gmac["track_step/neck"] + gmac["track_step/rpn_head"]
     assert parts == pytest.approx(gmac["track_step"])
     assert 0 < gmac["template_branch"] < gmac["track_step"]
-    assert "tracking step, cached kernels" in capsys.readouterr().out
+    assert "tracking step, cached template features" in capsys.readouterr().out
 
 
 def test_pysot_r50_matches_published_numbers():

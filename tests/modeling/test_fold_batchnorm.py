@@ -32,8 +32,4 @@ def test_folded_model_matches_unfused(layout, freeze_at):
 
 def _head_outputs(model, template, search):
     features = model.encode_template(template)
-    search_features = model.neck(model.backbone(search.float()), is_template=False)
-    raw = model.rpn_head.forward_with_kernels(
-        features.cls_kernels, features.loc_kernels, search_features
-    )
-    return raw, model.track(features, search)
+    return model.raw_outputs(features, search), model.track(features, search)

@@ -5,7 +5,7 @@ import torch
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
-from siamtrack.modeling import SiameseRPN, SiamTrackOutput, TemplateFeatures
+from siamtrack.modeling import SiameseRPN, SiamTrackOutput
 
 from ..conftest import CONFIGS_DIR
 from .helpers import TINY_CONFIGS, build, load_cfg, make_pair, random_images
@@ -26,10 +26,11 @@ SHRINK_R50 = [
     "MODEL.RESNETS.STEM_OUT_CHANNELS", 16,
     "MODEL.SIAM_NECK.OUT_CHANNELS", 16, "MODEL.SIAM_RPN.HIDDEN_CHANNELS", 16,
 ]  # fmt: skip
+# SiamRPN++ configs (NanoTrack's are checked in test_nanotrack.py)
 ALL_CONFIGS = sorted(
     str(p.relative_to(CONFIGS_DIR))
     for p in CONFIGS_DIR.rglob("*.yaml")
-    if p.name != "Base-SiamRPN.yaml"
+    if p.name != "Base-SiamRPN.yaml" and p.parent.name != "nanotrack"
 )
 
 
@@ -55,7 +56,8 @@ def test_output_shapes_per_config(name):
     with torch.no_grad():
         features = model.encode_template(random_images(1, model.template_size))
         output = model.track(features, random_images(2, model.search_size, seed=1))
-    assert isinstance(features, TemplateFeatures) and isinstance(output, SiamTrackOutput)
+    assert isinstance(features, tuple) and isinstance(output, SiamTrackOutput)
+    assert all(isinstance(f, torch.Tensor) and f.shape[0] == 1 for f in features)
     assert output.scores.shape == (2, num_anchors, height, width)
     assert output.boxes_cxcywh.shape == (2, num_anchors, height, width, 4)
     assert ((output.scores >= 0) & (output.scores <= 1)).all()
@@ -70,7 +72,7 @@ def test_full_pysot_model_parameters_and_shapes():
     with torch.no_grad():
         features = model.encode_template(random_images(1, 127))
         output = model.track(features, random_images(1, 255))
-    assert [tuple(k.shape) for k in features.cls_kernels] == [(1, 256, 5, 5)] * 3
+    assert [tuple(k.shape) for k in features[:3]] == [(1, 256, 5, 5)] * 3  # cls kernels
     assert output.scores.shape == (1, 5, 25, 25)
 
 
@@ -95,8 +97,9 @@ def test_track_uses_cached_kernels_and_accepts_uint8_or_float(tiny):
     torch.testing.assert_close(shared.boxes_cxcywh, paired.boxes_cxcywh, rtol=1e-3, atol=1e-2)
     assert set(separate[1]) == {"scores", "boxes_cxcywh"}
     torch.testing.assert_close(separate[1]["scores"], shared.scores[1], rtol=1e-3, atol=1e-4)
-    moved = features.to(torch.float64)
-    assert moved.cls_kernels[0].dtype == torch.float64 and moved.batch_size == 1
+    levels = len(tiny.rpn_head.in_features)
+    assert len(features) == 2 * levels  # cls kernels of every level, then loc kernels
+    assert all(f.shape[0] == 1 for f in features)
 
 
 def test_boxes_are_anchors_when_deltas_are_zero(tiny):

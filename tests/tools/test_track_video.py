@@ -120,7 +120,7 @@ def test_crossing_video_rows_match_frames(track_video_tool, tiny_config, shared_
         (["--init-box", "10,10,20,20", "--opts", "TRACKER.NOPE", "1"], "TRACKER.NOPE"),
         (
             ["--init-box", "10,10,20,20", "--weights", "{tmp}/none.pth"],
-            "none.pth' (MODEL.WEIGHTS) does not exist",
+            "none.pth not found (MODEL.WEIGHTS or --weights)",
         ),
     ],
 )
@@ -164,7 +164,7 @@ def test_weights_are_loaded(track_video_tool, tiny_config, shared_data, tmp_path
 
     from siamtrack.checkpoint import siamtrack_to_pysot_state_dict
     from siamtrack.data.sequences import load_sequence
-    from siamtrack.tracking import SiamTracker
+    from siamtrack.tracking import InferenceOptions, SiamTracker
 
     from ..tracking.tiny_model import build_tiny_model, tiny_cfg
 
@@ -181,7 +181,7 @@ def test_weights_are_loaded(track_video_tool, tiny_config, shared_data, tmp_path
         window_influence=cfg.TRACKER.WINDOW_INFLUENCE,
         lr=cfg.TRACKER.LR,
     )
-    same_settings = SiamTracker(model=model, fold_batchnorm=True, jit_freeze=True, **hyper)
+    same_settings = SiamTracker(model=model, inference=InferenceOptions(), **hyper)
     expected = same_settings.track(sequence.frame_paths[:5], sequence.boxes_xywh[0])
     code = _run(track_video_tool, "--input", str(shared_data / "sequences" / "Crossing" / "img" / "0000[1-5].jpg"),
                 "--init-box", "204,150,17,50", "--config-file", tiny_config,

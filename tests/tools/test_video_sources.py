@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from siamtrack.evaluation import read_boxes_file
-from siamtrack.tracking import SiamTracker
+from siamtrack.tracking import InferenceOptions, SiamTracker
 from siamtrack.tracking.video_runner import track_video
 from siamtrack.utils.video import SafeVideoWriter, check_output_path, open_frame_source
 
@@ -130,7 +130,7 @@ def test_track_video_rows_corrupt_frames_and_interrupt(tmp_path):
     for k, frame in enumerate(frames):
         cv2.imwrite(str(folder / f"{k:03d}.png"), frame)
     (folder / "003.png").write_bytes(b"broken")
-    tracker = SiamTracker(model=ContentStubModel())
+    tracker = SiamTracker(model=ContentStubModel(), inference=InferenceOptions.eager())
     with open_frame_source(str(folder)) as source:
         summary = track_video(
             tracker,
@@ -148,7 +148,7 @@ def test_track_video_rows_corrupt_frames_and_interrupt(tmp_path):
     assert scores[0] == 1.0 and np.isnan(scores[3]) and np.all(np.isfinite(scores[[1, 2, 4, 5]]))
     assert len(list(open_frame_source(str(tmp_path / "o.mp4")))) == 6
 
-    stopper = _InterruptingTracker(SiamTracker(model=ContentStubModel()), stop_at=3)
+    stopper = _InterruptingTracker(SiamTracker(model=ContentStubModel(), inference=InferenceOptions.eager()), stop_at=3)
     with open_frame_source(str(tmp_path / "v.mp4")) as source:
         summary = track_video(
             stopper,
@@ -168,7 +168,7 @@ def test_track_video_rows_corrupt_frames_and_interrupt(tmp_path):
 
 def test_track_video_rejects_bad_boxes_and_existing_outputs(tmp_path):
     write_video(tmp_path / "v.mp4", num_frames=3)
-    tracker = SiamTracker(model=ContentStubModel())
+    tracker = SiamTracker(model=ContentStubModel(), inference=InferenceOptions.eager())
     with open_frame_source(str(tmp_path / "v.mp4")) as source:
         with pytest.raises(ValueError, match="outside the 160x120 image"):
             track_video(tracker, source, [500, 10, 20, 20], show_progress=False)

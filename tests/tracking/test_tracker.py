@@ -1,6 +1,7 @@
 """SiamTracker contract with stub models (no weights): identity, types, bounds, determinism."""
 
 import dataclasses
+from dataclasses import replace
 
 import cv2
 import numpy as np
@@ -8,9 +9,12 @@ import pytest
 import torch
 
 from siamtrack.data.crops import siamese_crop_sides
-from siamtrack.tracking import SiamTracker, TrackResult, TrackSequenceResult
+from siamtrack.tracking import InferenceOptions, SiamTracker, TrackResult, TrackSequenceResult
 
 from .stub_models import CentreStubModel, ContentStubModel
+
+EAGER = InferenceOptions.eager()  # the stubs count their calls: run them as given
+EAGER_FP16 = replace(EAGER, precision="fp16")
 
 
 def _textured_image(height=240, width=320, seed=0):
@@ -56,7 +60,7 @@ def _centre_stub_for(box_xywh, context=0.5, **kwargs):
 def test_unchanged_frame_returns_init_box_exactly(box_xywh):
     image = _textured_image()
     stub, _ = _centre_stub_for(box_xywh)
-    tracker = SiamTracker(model=stub, penalty_k=0.3, window_influence=0.4, lr=0.45)
+    tracker = SiamTracker(model=stub, penalty_k=0.3, window_influence=0.4, lr=0.45, inference=EAGER)
     tracker.init(image, box_xywh)
     for k in range(1, 4):
         result = tracker.update(image)
@@ -70,7 +74,7 @@ def test_centre_offset_moves_box_by_offset_over_scale():
     box = np.array([100.0, 60.0, 32.0, 32.0])
     stub, crop_scale = _centre_stub_for(box)
     stub.centre_offset_xy = (8.0, -4.0)
-    tracker = SiamTracker(model=stub, lr=0.0)
+    tracker = SiamTracker(model=stub, lr=0.0, inference=EAGER)
     tracker.init(_textured_image(), box)
     result = tracker.update(_textured_image())
     np.testing.assert_allclose(
@@ -82,7 +86,7 @@ def test_size_smoothing_follows_lr_times_penalty_times_score():
     box = np.array([100.0, 60.0, 40.0, 40.0])
     stub, crop_scale = _centre_stub_for(box)
     stub.centre_box_wh = (stub.centre_box_wh[0] * 1.2, stub.centre_box_wh[1] * 1.2)
-    tracker = SiamTracker(model=stub, penalty_k=0.0, window_influence=0.0, lr=0.5)
+    tracker = SiamTracker(model=stub, penalty_k=0.0, window_influence=0.0, lr=0.5, inference=EAGER)
     tracker.init(_textured_image(), box)
     result = tracker.update(_textured_image())
     step = 1.0 * float(np.float32(0.9)) * 0.5  # penalty (k=0) * float32 score * lr
@@ -95,7 +99,7 @@ def test_size_smoothing_follows_lr_times_penalty_times_score():
 
 def test_result_types_and_immutability():
     frames, box = _moving_sequence(3)
-    tracker = SiamTracker(model=ContentStubModel())
+    tracker = SiamTracker(model=ContentStubModel(), inference=EAGER)
     assert tracker.init(frames[0], box) is None
     result = tracker.update(frames[1])
     assert isinstance(result, TrackResult)
@@ -116,7 +120,7 @@ def test_box_stays_inside_image_and_tracking_is_deterministic():
     model = ContentStubModel()
     runs = []
     for _ in range(2):
-        tracker = SiamTracker(model=model, min_size=10.0)
+        tracker = SiamTracker(model=model, min_size=10.0, inference=EAGER)
         runs.append(tracker.track(frames, box))
     np.testing.assert_array_equal(runs[0].boxes_xywh, runs[1].boxes_xywh)
     np.testing.assert_array_equal(runs[0].scores, runs[1].scores)
@@ -131,7 +135,7 @@ def test_box_clipped_when_prediction_leaves_the_image():
     stub, _ = _centre_stub_for(box, centre_score=1.0)
     stub.centre_offset_xy = (400.0, 400.0)
     stub.centre_box_wh = (5000.0, 1.0)
-    tracker = SiamTracker(model=stub, penalty_k=0.0, window_influence=0.0, lr=1.0, min_size=10.0)
+    tracker = SiamTracker(model=stub, penalty_k=0.0, window_influence=0.0, lr=1.0, min_size=10.0, inference=EAGER)
     image = _textured_image()
     tracker.init(image, box)
     result = tracker.update(image)
@@ -146,7 +150,7 @@ def test_track_sequence_result_rows_and_paths(tmp_path):
     for k, frame in enumerate(frames):
         paths.append(str(tmp_path / f"{k:04d}.png"))
         cv2.imwrite(paths[-1], frame)
-    tracker = SiamTracker(model=ContentStubModel())
+    tracker = SiamTracker(model=ContentStubModel(), inference=EAGER)
     from_arrays = tracker.track(frames, box)
     from_paths = tracker.track(paths, box)  # track() re-initialises
     assert isinstance(from_arrays, TrackSequenceResult) and len(from_arrays) == 4
@@ -160,13 +164,13 @@ def test_track_sequence_result_rows_and_paths(tmp_path):
 def test_trackers_with_different_settings_share_a_model():
     frames, box = _moving_sequence(5)
     model = ContentStubModel()
-    calm = SiamTracker(model=model, penalty_k=0.5, window_influence=0.7, lr=0.1)
-    eager = SiamTracker(model=model, penalty_k=0.0, window_influence=0.0, lr=1.0)
+    calm = SiamTracker(model=model, penalty_k=0.5, window_influence=0.7, lr=0.1, inference=EAGER)
+    eager = SiamTracker(model=model, penalty_k=0.0, window_influence=0.0, lr=1.0, inference=EAGER)
     calm.init(frames[0], box)
     eager.init(frames[0], box + [5, 5, 0, 0])
     for frame in frames[1:]:
         calm_box, eager_box = calm.update(frame).box_xywh, eager.update(frame).box_xywh
-    alone = SiamTracker(model=model, penalty_k=0.5, window_influence=0.7, lr=0.1).track(frames, box)
+    alone = SiamTracker(model=model, penalty_k=0.5, window_influence=0.7, lr=0.1, inference=EAGER).track(frames, box)
     np.testing.assert_array_equal(calm_box, alone.boxes_xywh[-1])
     assert not np.array_equal(calm_box, eager_box)
 
@@ -174,7 +178,7 @@ def test_trackers_with_different_settings_share_a_model():
 def test_model_in_training_mode_is_restored():
     model = ContentStubModel().train()
     frames, box = _moving_sequence(2)
-    tracker = SiamTracker(model=model)
+    tracker = SiamTracker(model=model, inference=EAGER)
     tracker.track(frames, box)
     assert model.training and model.norm.training
     assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()  # nothing leaks
@@ -192,36 +196,36 @@ def test_model_in_training_mode_is_restored():
     ],
 )
 def test_bad_init_input(image, box, message):
-    tracker = SiamTracker(model=ContentStubModel())
+    tracker = SiamTracker(model=ContentStubModel(), inference=EAGER)
     with pytest.raises(ValueError, match=message):
         tracker.init(image, box)
 
 
 def test_update_before_init_and_bad_settings():
-    tracker = SiamTracker(model=ContentStubModel())
+    tracker = SiamTracker(model=ContentStubModel(), inference=EAGER)
     with pytest.raises(RuntimeError, match="init"):
         tracker.update(np.zeros((50, 60, 3), np.uint8))
     with pytest.raises(ValueError, match="lr"):
-        SiamTracker(model=ContentStubModel(), lr=2.0)
+        SiamTracker(model=ContentStubModel(), lr=2.0, inference=EAGER)
     with pytest.raises(ValueError, match="fp16"):
-        SiamTracker(model=ContentStubModel(), precision="fp16", device="cpu")
+        SiamTracker(model=ContentStubModel(), inference=EAGER_FP16, device="cpu")
     with pytest.raises(ValueError, match="precision"):
-        SiamTracker(model=ContentStubModel(), precision="int8")
+        InferenceOptions(precision="int8")
     with pytest.raises(TypeError, match="encode_template"):
-        SiamTracker(model=torch.nn.Linear(2, 2))
+        SiamTracker(model=torch.nn.Linear(2, 2), inference=EAGER)
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the no-GPU error")
 def test_cuda_request_without_gpu_is_a_clear_error():
     with pytest.raises(ValueError, match="CUDA is not available"):
-        SiamTracker(model=ContentStubModel(), device="cuda")
+        SiamTracker(model=ContentStubModel(), device="cuda", inference=EAGER)
 
 
 def test_bf16_autocast_runs_on_cpu():
     frames, box = _moving_sequence(3)
     model = ContentStubModel()
-    exact = SiamTracker(model=model).track(frames, box)
-    fast = SiamTracker(model=model, precision="bf16").track(frames, box)
+    exact = SiamTracker(model=model, inference=EAGER).track(frames, box)
+    fast = SiamTracker(model=model, inference=replace(EAGER, precision="bf16")).track(frames, box)
     assert fast.boxes_xywh.shape == exact.boxes_xywh.shape
     assert np.all(np.isfinite(fast.boxes_xywh))
 
@@ -229,15 +233,15 @@ def test_bf16_autocast_runs_on_cpu():
 def test_jit_freeze_falls_back_to_eager_when_tracing_fails(monkeypatch, caplog):
     frames, box = _moving_sequence(3)
     model = ContentStubModel()
-    expected = SiamTracker(model=model).track(frames, box)
+    expected = SiamTracker(model=model, inference=EAGER).track(frames, box)
 
     def broken_trace(*args, **kwargs):
         raise RuntimeError("cannot trace this")
 
     monkeypatch.setattr(torch.jit, "trace", broken_trace)
-    tracker = SiamTracker(model=model, jit_freeze=True)
+    tracker = SiamTracker(model=model, inference=replace(EAGER, jit_freeze=True))
     result = tracker.track(frames, box)
     np.testing.assert_array_equal(result.boxes_xywh, expected.boxes_xywh)
     assert "jit_freeze failed" in caplog.text and "cannot trace this" in caplog.text
-    bf16 = SiamTracker(model=model, jit_freeze=True, precision="bf16")  # jit: fp32 only
+    bf16 = SiamTracker(model=model, inference=replace(EAGER, jit_freeze=True, precision="bf16"))  # jit: fp32 only
     assert bf16.network._jit_freeze is False and len(bf16.track(frames, box)) == 3

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from siamtrack.data.sequences import load_sequence
-from siamtrack.tracking import SiamTracker
+from siamtrack.tracking import InferenceOptions, SiamTracker
 
 from .tiny_model import TINY_PYSOT, TINY_STANDARD, build_tiny_model, tiny_cfg
 
@@ -86,23 +86,25 @@ def test_template_branch_runs_once_and_outputs_are_deterministic(crossing):
 
 
 FAST_FP32_OPTIONS = [
-    {},  # the plain eager model: the reference
-    {"fold_batchnorm": True},
-    {"fold_batchnorm": True, "channels_last": True},
-    {"fold_batchnorm": True, "jit_freeze": True},
-    {"fold_batchnorm": True, "channels_last": True, "jit_freeze": True},
+    InferenceOptions.eager(),  # the plain eager model: the reference
+    InferenceOptions(jit_freeze=False),
+    InferenceOptions(jit_freeze=False, channels_last=True),
+    InferenceOptions(),  # the torch default: BatchNorm folded + jit freeze
+    InferenceOptions(channels_last=True),
+    InferenceOptions(backend="onnxruntime"),  # siamtrack's ONNX graphs in onnxruntime
 ]
 
 
 def test_fp32_speedups_give_the_same_outputs(crossing):
     frames, box = crossing
     model = _randomize_norms(build_tiny_model())
-    trackers = [SiamTracker(model=model, **options) for options in FAST_FP32_OPTIONS]
+    trackers = [SiamTracker(model=model, inference=options) for options in FAST_FP32_OPTIONS]
     plain = trackers[0]
-    assert all(t.network.model is not model for t in trackers[1:])
+    assert all(getattr(t.network, "model", None) is not model for t in trackers[1:])
     rng = np.random.default_rng(0)
     template = rng.integers(0, 256, (63, 63, 3), dtype=np.uint8)
     search = rng.integers(0, 256, (127, 127, 3), dtype=np.uint8)
+    template, search = template[None], search[None]  # a batch of one target
     reference = plain.network.track(plain.network.encode_template(template), search)
     for other in trackers[1:]:
         scores, boxes = other.network.track(other.network.encode_template(template), search)
@@ -119,7 +121,7 @@ def test_fp32_speedups_give_the_same_outputs(crossing):
             level.loc.predictor.bias.copy_(
                 torch.from_numpy(rng.normal(0, 0.1, level.loc.predictor.bias.shape))
             )
-    trackers = [SiamTracker(model=model, **options) for options in FAST_FP32_OPTIONS]
+    trackers = [SiamTracker(model=model, inference=options) for options in FAST_FP32_OPTIONS]
     plain = trackers[0]
     # A random-weights tracker is chaotic (saturated scores, growing boxes), so rounding
     # differences grow over frames: compare free-running boxes on the first frames and, on
