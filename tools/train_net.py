@@ -20,7 +20,9 @@ def main(args):
     cfg = setup_training(args)
     if args.eval_only:
         model = SiamTrainer.build_model(cfg)
-        SiamCheckpointer(model, save_dir=cfg.OUTPUT_DIR).resume_or_load(
+        SiamCheckpointer(
+            model, save_dir=cfg.OUTPUT_DIR, trust_weights=cfg.MODEL.TRUST_WEIGHTS
+        ).resume_or_load(
             cfg.MODEL.WEIGHTS, resume=args.resume
         )
         return SiamTrainer.test(cfg, model)

@@ -175,10 +175,11 @@ class SiamCheckpointer(DetectionCheckpointer):
             raise InvalidCheckpointError(f"{filename}: NaN or inf values in {_shorten(bad)}")
         matched = [k for k in state if k in model_state]
         if not matched:
+            formats = getattr(self.model, "checkpoint_formats", _FULL_MODEL_FORMATS)
             raise InvalidCheckpointError(
-                f"{filename}: none of its {len(state)} tensors belong to this model "
-                f"(first keys: {_shorten(sorted(state), 5)}); expected a siamtrack or pysot "
-                "SiamRPN++ checkpoint or an ImageNet ResNet"
+                f"{filename}: none of its {len(state)} tensors belong to this "
+                f"{type(self.model).__name__} model (first keys: {_shorten(sorted(state), 5)}); "
+                f"it loads {', '.join(formats)} checkpoints"
             )
         wrong = [
             f"{k} {tuple(state[k].shape)} vs model {tuple(model_state[k].shape)}"

@@ -61,7 +61,12 @@ class SiamTrainer(DefaultTrainer):
             wrap_distributed(model), data_loader, optimizer
         )
         self.scheduler = self.build_lr_scheduler(cfg, optimizer)
-        self.checkpointer = SiamCheckpointer(model, cfg.OUTPUT_DIR, trainer=weakref.proxy(self))
+        self.checkpointer = SiamCheckpointer(
+            model,
+            cfg.OUTPUT_DIR,
+            trust_weights=cfg.MODEL.TRUST_WEIGHTS,
+            trainer=weakref.proxy(self),
+        )
         self.start_iter = 0
         self.max_iter = cfg.SOLVER.MAX_ITER
         self.cfg = cfg

@@ -1,15 +1,18 @@
 """OpenCV's built-in trackers as baselines, behind the ``SiamTracker`` interface.
 
 Which exist depends on the installed OpenCV: ``opencv-python`` has MIL; ``opencv-contrib-python``
-adds CSRT, KCF, MedianFlow, MOSSE, Boosting, TLD (some under ``cv2.legacy``). Trackers that need
-model files (DaSiamRPN, Nano, Vit) are not offered. They put numbers in context; they are not
-what siamtrack is for.
+adds CSRT, KCF, MedianFlow, MOSSE, Boosting, TLD (some under ``cv2.legacy``). ``Nano``
+(``cv2.TrackerNano``, OpenCV >= 4.7) needs its two ONNX files: ``OpenCVTracker("Nano",
+model_files=(backbone, neckhead))`` (NanoTrack's official v1/v2 exports, or siamtrack's
+``tools/export_onnx.py --layout opencv-nano``). DaSiamRPN and Vit are not offered. They put
+numbers in context; they are not what siamtrack is for.
 
 OpenCV trackers work on integer rectangles and report only success or failure: the score is
 1.0 when ``update`` succeeds and 0.0 when it fails (the last box is then kept).
 """
 
-from typing import Callable, Iterable, List, Optional
+from pathlib import Path
+from typing import Callable, Iterable, List, Optional, Sequence
 
 import cv2
 import numpy as np
@@ -45,15 +48,29 @@ def _to_rect(box_xywh: np.ndarray):
     return (left, top, max(1, int(round(x + w)) - left), max(1, int(round(y + h)) - top))
 
 
+def _nano_factory(model_files: Sequence[str]) -> Callable:
+    if not hasattr(cv2, "TrackerNano"):
+        raise ValueError(f"OpenCV {cv2.__version__} has no TrackerNano (needs OpenCV >= 4.7)")
+    if model_files is None or len(model_files) != 2:
+        raise ValueError("OpenCVTracker('Nano') needs model_files=(backbone.onnx, neckhead.onnx)")
+    for path in model_files:
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"cv2.TrackerNano model file {path} does not exist")
+    params = cv2.TrackerNano_Params()
+    params.backbone, params.neckhead = (str(p) for p in model_files)
+    return lambda: cv2.TrackerNano.create(params)
+
+
 class OpenCVTracker:
     """An OpenCV tracker with ``init`` / ``update`` / ``track`` like ``SiamTracker``.
 
     Args:
-        name: one of ``available_opencv_trackers()``.
+        name: one of ``available_opencv_trackers()``, or "Nano".
+        model_files: for "Nano": the backbone and neck/head ONNX files.
     """
 
-    def __init__(self, name: str):
-        self._create = _factory(name)
+    def __init__(self, name: str, model_files: Optional[Sequence[str]] = None):
+        self._create = _nano_factory(model_files) if name == "Nano" else _factory(name)
         if self._create is None:
             raise ValueError(
                 f"OpenCV {cv2.__version__} has no tracker '{name}' (available: "
@@ -79,7 +96,10 @@ class OpenCVTracker:
         if ok:
             self._box = np.asarray(rect, dtype=np.float64)
         self._frame_index += 1
-        return TrackResult(self._box, 1.0 if ok else 0.0, self._frame_index)
+        score = 1.0 if ok else 0.0
+        if ok and hasattr(self._tracker, "getTrackingScore"):  # Nano: its windowed score
+            score = float(self._tracker.getTrackingScore())
+        return TrackResult(self._box, score, self._frame_index)
 
     def track(self, frames: Iterable, init_box_xywh) -> TrackSequenceResult:
         """Same contract as ``SiamTracker.track`` (frames are arrays or image paths)."""
