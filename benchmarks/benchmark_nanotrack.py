@@ -33,7 +33,7 @@ import torch
 from siamtrack import SiamTracker, load_config
 from siamtrack.data import load_sequences
 from siamtrack.evaluation import evaluate
-from siamtrack.evaluation.baselines import OpenCVTracker, available_opencv_trackers
+from siamtrack.tracking.opencv_trackers import OpenCVTracker, available_opencv_trackers
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

@@ -3,7 +3,7 @@
 
 For each config (default: pysot-layout R-50 l234, standard-layout R-50, the light R-18):
 
-- GMAC of the template branch and of one tracking step (fvcore; 1 MAC = 2 FLOP);
+- GMAC of the template branch and of one tracking step (``siamtrack.modeling.analysis``);
 - model latency (median / min over interleaved repeats) of the template branch and one
   tracking step, for the plain eager model with autograd on (what pysot runs) and for each
   tracker mode; achieved GFLOP/s = 2 * GMAC / step time;
@@ -37,7 +37,10 @@ from detectron2.modeling import build_model
 
 from siamtrack import SiamTracker, add_siamtrack_config
 from siamtrack.data.crops import crop_square, mean_color, siamese_crop_sides
-from siamtrack.data.sequences import load_sequence
+from siamtrack.io.sequences import load_sequence
+from siamtrack.modeling import TemplateBranch, TrackStep
+from siamtrack.modeling.analysis import count_macs
+from siamtrack.tracking import InferenceOptions, iterate_tracking
 from siamtrack.utils.boxes import xywh_to_cxcywh
 
 REPO = Path(__file__).resolve().parents[1]
@@ -47,15 +50,16 @@ DEFAULT_CONFIGS = [
     "configs/siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml",
 ]
 DEFAULT_SEQUENCE = "datasets/siamtrack_sample/val/astronaut_gravel"
-# Tracker modes: SiamTracker keyword arguments. "plain" is the reference for differences.
+# Tracker modes: InferenceOptions. "plain" is the reference for differences.
 MODES = {
-    "plain": {},
-    "fold": {"fold_batchnorm": True},
-    "fold+cl": {"fold_batchnorm": True, "channels_last": True},
-    "default": {"fold_batchnorm": True, "jit_freeze": True},
-    "jit+cl": {"fold_batchnorm": True, "jit_freeze": True, "channels_last": True},
-    "bf16": {"fold_batchnorm": True, "channels_last": True, "precision": "bf16"},
-    "compile": {"fold_batchnorm": True, "compile": True},
+    "plain": InferenceOptions.eager(),
+    "fold": InferenceOptions(jit_freeze=False),
+    "fold+cl": InferenceOptions(jit_freeze=False, channels_last=True),
+    "default": InferenceOptions(),
+    "jit+cl": InferenceOptions(channels_last=True),
+    "bf16": InferenceOptions(jit_freeze=False, channels_last=True, precision="bf16"),
+    "compile": InferenceOptions(jit_freeze=False, compile=True),
+    "onnxruntime": InferenceOptions(backend="onnxruntime"),
 }
 
 
@@ -113,36 +117,13 @@ def sample_crops(model, frames, boxes, count=8):
 
 
 def count_gmacs(model, template, search):
-    from fvcore.nn import FlopCountAnalysis
-
-    class Template(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.model = model  # a submodule, so the tracer sees parameters, not constants
-
-        def forward(self, images):
-            return tuple(torch.utils._pytree.tree_leaves(self.model.encode_template(images)))
-
-    class Step(torch.nn.Module):
-        def __init__(self, features):
-            super().__init__()
-            self.model = model
-            self.features = features
-
-        def forward(self, images):
-            output = self.model.track(self.features, images)
-            return output.scores, output.boxes_cxcywh
-
+    """GMAC of the template branch and of one tracking step (cached template features)."""
     with torch.no_grad():
         features = model.encode_template(template)
-    result = []
-    for module, images in ((Template(), template), (Step(features), search)):
-        analysis = FlopCountAnalysis(module, (images,))
-        analysis.unsupported_ops_warnings(False)
-        analysis.uncalled_modules_warnings(False)
-        with torch.no_grad():
-            result.append(analysis.total() / 1e9)
-    return result
+        return [
+            count_macs(TemplateBranch(model), (template,)).total() / 1e9,
+            count_macs(TrackStep(model), (search, *features)).total() / 1e9,
+        ]
 
 
 def interleaved_times(functions, repeats: int, warmup: int = 2):
@@ -160,16 +141,10 @@ def interleaved_times(functions, repeats: int, warmup: int = 2):
 
 
 def run_tracker(tracker, frames, box):
-    """Boxes of every frame, seconds per ``update`` and seconds of ``init``."""
-    start = time.perf_counter()
-    tracker.init(frames[0], box)
-    init_seconds = time.perf_counter() - start
-    boxes, times = [np.asarray(box, float)], []
-    for frame in frames[1:]:
-        start = time.perf_counter()
-        boxes.append(tracker.update(frame).box_xywh)
-        times.append(time.perf_counter() - start)
-    return np.stack(boxes), np.asarray(times), init_seconds
+    """Boxes of every frame, seconds per ``update`` and seconds of ``init`` (the tracking loop)."""
+    records = list(iterate_tracking(tracker, frames, box))
+    boxes = np.stack([r.result.box_xywh for r in records])
+    return boxes, np.asarray([r.seconds for r in records[1:]]), records[0].seconds
 
 
 def paired_difference(reference, other, frames, box) -> float:
@@ -203,19 +178,17 @@ def benchmark_config(config_file, args, frames, gt_boxes):
     hyper = dict(penalty_k=cfg.TRACKER.PENALTY_K, window_influence=cfg.TRACKER.WINDOW_INFLUENCE,
                  lr=cfg.TRACKER.LR, context_amount=cfg.MODEL.SIAMESE.CONTEXT_AMOUNT)  # fmt: skip
     trackers = {
-        name: SiamTracker(model=model, **hyper, **MODES[name]) for name in ["plain"] + args.modes
+        name: SiamTracker(model=model, **hyper, inference=MODES[name])
+        for name in ["plain"] + args.modes
     }
-    # pysot's loop: the same eager model with autograd on (pysot never disables it)
-    trackers["pysot-like"] = SiamTracker(model=model, **hyper)
-    trackers["pysot-like"].network._context = torch.enable_grad
     # float64 copy of the eager model: the noise floor of float32 itself
-    reference64 = SiamTracker(model=copy.deepcopy(model).double(), **hyper)
+    reference64 = SiamTracker(model=copy.deepcopy(model).double(), **hyper, inference=MODES["plain"])
     idle = wait_quiet(args.wait_quiet) if args.wait_quiet else float("nan")
     row["cpu_idle_before"] = idle
 
     # Model latency: the plain eager model with autograd (pysot) and each tracker's network.
     search_crop = searches[0]
-    features = {name: t.network.encode_template(templates[0]) for name, t in trackers.items()}
+    features = {name: t.network.encode_template(templates[0][None]) for name, t in trackers.items()}
     calls = {"template branch (eager)": lambda: model.encode_template(template)}
     with torch.enable_grad():
         pysot_features = model.encode_template(template)
@@ -223,10 +196,9 @@ def benchmark_config(config_file, args, frames, gt_boxes):
         model.track, pysot_features, search
     )
     for name, tracker in trackers.items():
-        if name != "pysot-like":  # measured above as the eager step with autograd
-            calls[f"step: tracker '{name}'"] = lambda t=tracker, f=features[name]: t.network.track(
-                f, search_crop
-            )
+        calls[f"step: tracker '{name}'"] = lambda t=tracker, f=features[name]: t.network.track(
+            f, search_crop[None]
+        )
     latency = interleaved_times(calls, args.repeats)
     row["latency_ms"] = {k: (1000 * np.median(v), 1000 * np.min(v)) for k, v in latency.items()}
 
@@ -234,8 +206,8 @@ def benchmark_config(config_file, args, frames, gt_boxes):
     row["trackers"] = {}
     reference_boxes, _, _ = run_tracker(trackers["plain"], frames, gt_boxes[0])
     for name, tracker in trackers.items():
-        if name in MODES:  # a fresh tracker, so init includes one-off work (the jit trace)
-            tracker = trackers[name] = SiamTracker(model=model, **hyper, **MODES[name])
+        # a fresh tracker, so init includes one-off work (the jit trace)
+        tracker = trackers[name] = SiamTracker(model=model, **hyper, inference=MODES[name])
         boxes, step, init_seconds = run_tracker(tracker, frames, gt_boxes[0])
         entry = {"fps_median": 1.0 / np.median(step), "ms_median": 1000 * np.median(step),
                  "ms_min": 1000 * np.min(step), "init_ms": 1000 * init_seconds}  # fmt: skip

@@ -10,7 +10,7 @@ that ``<root>/Data/DET/<split>/<same path>.JPEG`` exists. One category per WordN
 ymax - ymin)``, the VOC corners as-is (no +1), like pysot (see
 ``siamtrack/data/converters.py``). Images without a usable box are left out. Default output:
 ``<root>/annotations/imagenet_det_<split>.json``, which ``imagenet_det_train`` reads (file
-names relative to ``<root>/Data/DET/<split>``). Refuses to overwrite without ``--overwrite``.
+names relative to ``<root>/Data/DET/<split>``). Refuses to overwrite without ``--force``.
 """
 
 import argparse
@@ -18,7 +18,11 @@ import os
 import sys
 from pathlib import Path
 
-from siamtrack.data.converters import convert_imagenet_det, format_stats, write_json
+from siamtrack.cli import run_tool
+from siamtrack.data.converters import convert_imagenet_det, format_stats
+from siamtrack.io import check_output_path, write_json
+
+PROG = "prepare_imagenet_det.py"
 
 
 def main(argv=None) -> int:
@@ -31,20 +35,18 @@ def main(argv=None) -> int:
         type=Path,
         help="COCO json to write (default <root>/annotations/imagenet_det_<split>.json)",
     )
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
+    parser.add_argument("--force", action="store_true", help="replace an existing --output")
     args = parser.parse_args(argv)
     output = args.output or args.root / "annotations" / f"imagenet_det_{args.split}.json"
-    if output.exists() and not args.overwrite:
-        print(f"error: {output} already exists; pass --overwrite to replace it", file=sys.stderr)
-        return 1
-    try:
-        coco, stats = convert_imagenet_det(args.root, args.split, show_progress=True)
-        if not coco["annotations"]:
-            raise ValueError(f"no usable object under {args.root}")
-        write_json(coco, output, overwrite=args.overwrite)
-    except (OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    return run_tool(PROG, lambda: convert(args, output))
+
+
+def convert(args, output: Path) -> int:
+    check_output_path(output, args.force, "output")  # before the long conversion
+    coco, stats = convert_imagenet_det(args.root, args.split, show_progress=True)
+    if not coco["annotations"]:
+        raise ValueError(f"no usable object under {args.root}")
+    write_json(coco, output, overwrite=args.force)
     print(
         f"ImageNet DET {args.split}: wrote {stats['images']} images, {stats['objects']} objects, "
         f"{stats['categories']} categories to {output}"

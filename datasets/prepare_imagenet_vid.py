@@ -11,7 +11,7 @@ Boxes: ``(xmin, ymin, xmax - xmin, ymax - ymin)``, the VOC corners as-is (no +1)
 (see ``siamtrack/data/converters.py``). Default output:
 ``<root>/annotations/imagenet_vid_<split>_tracks.json``, which ``imagenet_vid_train`` reads
 (frame paths relative to ``<root>/Data/VID/<split>``). Refuses to overwrite without
-``--overwrite``.
+``--force``.
 """
 
 import argparse
@@ -19,13 +19,11 @@ import os
 import sys
 from pathlib import Path
 
-from siamtrack.data.converters import (
-    VOC_BOX_NOTE,
-    convert_imagenet_vid,
-    format_stats,
-    tracks_to_json,
-    write_json,
-)
+from siamtrack.cli import run_tool
+from siamtrack.data.converters import VOC_BOX_NOTE, convert_imagenet_vid, format_stats
+from siamtrack.io import check_output_path, write_tracks_json
+
+PROG = "prepare_imagenet_vid.py"
 
 
 def main(argv=None) -> int:
@@ -38,7 +36,7 @@ def main(argv=None) -> int:
         type=Path,
         help="tracks json to write (default <root>/annotations/imagenet_vid_<split>_tracks.json)",
     )
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
+    parser.add_argument("--force", action="store_true", help="replace an existing --output")
     parser.add_argument(
         "--occluded-as-absent",
         action="store_true",
@@ -46,24 +44,22 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     output = args.output or args.root / "annotations" / f"imagenet_vid_{args.split}_tracks.json"
-    if output.exists() and not args.overwrite:
-        print(f"error: {output} already exists; pass --overwrite to replace it", file=sys.stderr)
-        return 1
-    try:
-        tracks, stats = convert_imagenet_vid(
-            args.root, args.split, args.occluded_as_absent, show_progress=True
-        )
-        if not tracks:
-            raise ValueError(f"no track with a visible frame under {args.root}")
-        info = {
-            "source": f"ImageNet VID {args.split}",
-            "image_root": f"Data/VID/{args.split}",
-            "box_convention": VOC_BOX_NOTE,
-        }
-        write_json(tracks_to_json(tracks, info), output, overwrite=args.overwrite)
-    except (OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    return run_tool(PROG, lambda: convert(args, output))
+
+
+def convert(args, output: Path) -> int:
+    check_output_path(output, args.force, "output")  # before the long conversion
+    tracks, stats = convert_imagenet_vid(
+        args.root, args.split, args.occluded_as_absent, show_progress=True
+    )
+    if not tracks:
+        raise ValueError(f"no track with a visible frame under {args.root}")
+    info = {
+        "source": f"ImageNet VID {args.split}",
+        "image_root": f"Data/VID/{args.split}",
+        "box_convention": VOC_BOX_NOTE,
+    }
+    write_tracks_json(tracks, output, info, overwrite=args.force)
     print(f"ImageNet VID {args.split}: wrote {stats['tracks']} tracks to {output}")
     print(format_stats(stats))
     print(f"image root for register_tracks_json: {args.root / 'Data' / 'VID' / args.split}")

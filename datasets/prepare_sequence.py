@@ -22,12 +22,13 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from siamtrack.data.sequences import list_frames, read_box_file
+from siamtrack.cli import run_tool
+from siamtrack.io import OutputExistsError, list_image_files, read_box_file
 
 
 def _frames(args):
     if args.frames:
-        for path in list_frames(args.frames):
+        for path in list_image_files(args.frames):
             image = cv2.imread(path, cv2.IMREAD_COLOR)
             if image is None:
                 raise ValueError(f"cannot read frame {path}")
@@ -55,14 +56,17 @@ def main(argv=None) -> int:
     parser.add_argument("--quality", type=int, default=95, help="JPEG quality")
     args = parser.parse_args(argv)
 
+    return run_tool("prepare_sequence.py", lambda: prepare(args))
+
+
+def prepare(args) -> int:
     if args.output.exists():
-        print(f"error: {args.output} already exists; choose a new folder", file=sys.stderr)
-        return 1
+        raise OutputExistsError(args.output, "sequence folder")
+    boxes = read_box_file(args.boxes)
+    if args.one_based:
+        boxes[:, :2] -= 1.0
+    (args.output / "img").mkdir(parents=True)
     try:
-        boxes = read_box_file(args.boxes)
-        if args.one_based:
-            boxes[:, :2] -= 1.0
-        (args.output / "img").mkdir(parents=True)
         count = 0
         for count, image in enumerate(_frames(args), start=1):
             cv2.imwrite(
@@ -72,10 +76,9 @@ def main(argv=None) -> int:
             )
         if count != len(boxes):
             raise ValueError(f"{count} frames but {len(boxes)} boxes in {args.boxes}")
-    except (OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
+    except BaseException:
         shutil.rmtree(args.output, ignore_errors=True)  # created above: no half-written sequence
-        return 1
+        raise
     lines = [",".join("nan" if np.isnan(v) else f"{v:.2f}" for v in box) for box in boxes]
     (args.output / "groundtruth.txt").write_text("\n".join(lines) + "\n")
     print(f"wrote {count} frames and boxes to {args.output}")

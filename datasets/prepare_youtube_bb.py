@@ -15,7 +15,7 @@ relative to ``--root``). One track per (youtube_id, class_id, object_id); rows m
 become absent frames; rows whose frame file is missing are skipped and counted. Boxes are the
 csv fractions times the frame size. Default output:
 ``<root>/annotations/youtube_bb_train_tracks.json``, which ``youtube_bb_train`` reads (frame
-paths relative to ``<root>``). Refuses to overwrite without ``--overwrite``.
+paths relative to ``<root>``). Refuses to overwrite without ``--force``.
 """
 
 import argparse
@@ -23,14 +23,16 @@ import os
 import sys
 from pathlib import Path
 
+from siamtrack.cli import run_tool
 from siamtrack.data.converters import (
     YTB_BOX_NOTE,
     YTB_DEFAULT_FRAME_PATTERN,
     convert_youtube_bb,
     format_stats,
-    tracks_to_json,
-    write_json,
 )
+from siamtrack.io import check_output_path, write_tracks_json
+
+PROG = "prepare_youtube_bb.py"
 
 
 def main(argv=None) -> int:
@@ -53,32 +55,28 @@ def main(argv=None) -> int:
         help="tracks json to write (default <root>/annotations/youtube_bb_<train|validation>"
         "_tracks.json after the csv name)",
     )
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing --output")
+    parser.add_argument("--force", action="store_true", help="replace an existing --output")
     args = parser.parse_args(argv)
     csv_file = args.csv or args.root / "yt_bb_detection_train.csv"
     name = csv_file.stem.replace("yt_bb_detection_", "youtube_bb_")  # youtube_bb_train, ...
     output = args.output or args.root / "annotations" / f"{name}_tracks.json"
-    if output.exists() and not args.overwrite:
-        print(f"error: {output} already exists; pass --overwrite to replace it", file=sys.stderr)
-        return 1
-    try:
-        tracks, stats = convert_youtube_bb(
-            csv_file, args.root, args.frame_pattern, show_progress=True
+    return run_tool(PROG, lambda: convert(args, csv_file, output))
+
+
+def convert(args, csv_file: Path, output: Path) -> int:
+    check_output_path(output, args.force, "output")  # before the long conversion
+    tracks, stats = convert_youtube_bb(csv_file, args.root, args.frame_pattern, show_progress=True)
+    if not tracks:
+        raise ValueError(
+            f"no track has a visible frame on disk (missing frame files: "
+            f"{stats['skipped_frames_missing_file']}); check --root and --frame-pattern"
         )
-        if not tracks:
-            raise ValueError(
-                f"no track has a visible frame on disk (missing frame files: "
-                f"{stats['skipped_frames_missing_file']}); check --root and --frame-pattern"
-            )
-        info = {
-            "source": f"YouTube-BB {csv_file.name}",
-            "frame_pattern": args.frame_pattern,
-            "box_convention": YTB_BOX_NOTE,
-        }
-        write_json(tracks_to_json(tracks, info), output, overwrite=args.overwrite)
-    except (OSError, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    info = {
+        "source": f"YouTube-BB {csv_file.name}",
+        "frame_pattern": args.frame_pattern,
+        "box_convention": YTB_BOX_NOTE,
+    }
+    write_tracks_json(tracks, output, info, overwrite=args.force)
     print(f"YouTube-BB: wrote {stats['tracks']} tracks to {output}")
     print(format_stats(stats))
     print(f"image root for register_tracks_json: {args.root}")

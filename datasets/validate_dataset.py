@@ -4,7 +4,7 @@
 Reports missing/unreadable frames, frame/box count mismatches, broken boxes (NaN, zero or
 negative size, outside the image), image sizes that differ from the json, and counts what the
 pair sampler will skip (absent frames, crowd and tiny boxes, images without objects).
-Exit code 0 if no problem was found, 1 otherwise.
+Exit code 0 if no problem was found, 1 otherwise, 2 for bad input (e.g. a missing folder).
 
     python datasets/validate_dataset.py datasets/GOT-10k/train            # sequence folders
     python datasets/validate_dataset.py datasets/LaSOT --layout lasot
@@ -19,6 +19,7 @@ from pathlib import Path
 
 from detectron2.data import DatasetCatalog
 
+from siamtrack.cli import run_tool
 from siamtrack.data.catalog import get_dataset_dicts, is_sequence_dataset, load_coco_instances
 from siamtrack.data.validation import (
     validate_instance_dicts,
@@ -44,23 +45,23 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
 
+    return run_tool("validate_dataset.py", lambda: validate(args))
+
+
+def validate(args) -> int:
     target, all_frames = args.dataset, not args.quick
-    try:
-        if target in DatasetCatalog.list():
-            dicts = get_dataset_dicts(target)
-            if is_sequence_dataset(target) or "frame_paths" in dicts[0]:
-                report = validate_sequence_dicts(target, dicts, args.decode, all_frames)
-            else:
-                report = validate_instance_dicts(target, dicts, args.decode, args.min_box_size)
-        elif target.endswith(".json"):
-            image_root = args.image_root or str(Path(target).parent)
-            dicts = load_coco_instances(target, image_root, "validate")
-            report = validate_instance_dicts(target, dicts, args.decode, args.min_box_size)
+    if target in DatasetCatalog.list():
+        dicts = get_dataset_dicts(target)
+        if is_sequence_dataset(target) or "frame_paths" in dicts[0]:
+            report = validate_sequence_dicts(target, dicts, args.decode, all_frames)
         else:
-            report = validate_sequence_root(target, args.layout, args.decode, all_frames)
-    except (FileNotFoundError, ValueError, KeyError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+            report = validate_instance_dicts(target, dicts, args.decode, args.min_box_size)
+    elif target.endswith(".json"):
+        image_root = args.image_root or str(Path(target).parent)
+        dicts = load_coco_instances(target, image_root, "validate")
+        report = validate_instance_dicts(target, dicts, args.decode, args.min_box_size)
+    else:
+        report = validate_sequence_root(target, args.layout, args.decode, all_frames)
     print(report.format())
     return 0 if report.ok else 1
 

@@ -1,7 +1,7 @@
 """siamtrack's additions to detectron2's config (``add_siamtrack_config``).
 
-Every number's origin is in ``siamrpnpp-spec.md`` (pysot's SiamRPN++ r50 l234 recipe); the
-section is named in the comment where it helps. Keys that detectron2 already has
+Where the numbers come from: ``docs/siamrpnpp.md`` (pysot's SiamRPN++ r50 l234 recipe) and
+``docs/nanotrack.md``. Keys that detectron2 already has
 (``MODEL.RESNETS.*``, ``SOLVER.*``, ``DATASETS.*``, ``TEST.EVAL_PERIOD``) are reused and set in
 ``configs/Base-SiamRPN.yaml`` instead of being duplicated here.
 """
@@ -10,9 +10,11 @@ import logging
 import os
 from typing import List, Optional
 
+import yaml
 from detectron2.config import CfgNode as CN
 from detectron2.config import get_cfg
 
+from .tracking.network_contract import available_device
 from .tracking.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
@@ -40,10 +42,8 @@ def load_config(config_file: str, opts: Optional[List[str]] = None) -> CN:
     Errors name the file or the override that is wrong. ``MODEL.DEVICE`` "cuda" falls back to
     "cpu" (with a warning) on machines without CUDA.
     """
-    import torch
-
     if not config_file:
-        raise ValueError("--config-file is required (e.g. configs/siamrpn_R_50_l234_dwxcorr.yaml)")
+        raise ValueError("no config file given (e.g. configs/nanotrack/nanotrack_v3.yaml)")
     if not os.path.isfile(config_file):
         raise FileNotFoundError(f"config file {config_file} does not exist")
     opts = list(opts or [])
@@ -52,16 +52,19 @@ def load_config(config_file: str, opts: Optional[List[str]] = None) -> CN:
     cfg = add_siamtrack_config(get_cfg())
     try:
         cfg.merge_from_file(config_file)
-    except (AssertionError, KeyError, ValueError) as error:  # yacs: unknown key, bad value
+    except yaml.YAMLError as error:
+        detail = " ".join(str(error).split())
+        raise ValueError(f"config file {config_file} is not valid YAML: {detail}") from None
+    except (AssertionError, KeyError, ValueError, TypeError, AttributeError) as error:
+        # yacs: unknown key, bad value type, a file that is not a mapping
         raise ValueError(f"config file {config_file}: {error}") from None
     try:
         cfg.merge_from_list(opts)
     except (AssertionError, KeyError, ValueError) as error:
         raise ValueError(f"config overrides {opts}: {error}") from None
-    if cfg.MODEL.DEVICE.startswith("cuda") and not torch.cuda.is_available():
-        logger.warning(f"MODEL.DEVICE is {cfg.MODEL.DEVICE} but CUDA is not available: using cpu")
-        cfg.MODEL.DEVICE = "cpu"
+    cfg.MODEL.DEVICE = available_device(cfg.MODEL.DEVICE)
     return cfg
+
 
 
 def _add_model_config(cfg: CN) -> None:
@@ -97,7 +100,7 @@ def _add_model_config(cfg: CN) -> None:
     cfg.MODEL.SIAM_RESNET.RES4_DILATION = 2
     cfg.MODEL.SIAM_RESNET.RES5_DILATION = 4
 
-    # ---------------------------------------------------------------- neck (spec §3)
+    # ---------------------------------------------------------------- neck (docs/siamrpnpp.md#network)
     cfg.MODEL.SIAM_NECK = CN()
     # Channels of the 1x1 conv + BN that adjusts every backbone level.
     cfg.MODEL.SIAM_NECK.OUT_CHANNELS = 256
@@ -105,7 +108,7 @@ def _add_model_config(cfg: CN) -> None:
     # 0 disables it.
     cfg.MODEL.SIAM_NECK.TEMPLATE_CROP_SIZE = 7
 
-    # ---------------------------------------------------------------- RPN head (spec §4, §6, §8, §9)
+    # ---------------------------------------------------------------- RPN head (docs/siamrpnpp.md)
     cfg.MODEL.SIAM_RPN = CN()
     # Registered name in SIAM_RPN_HEAD_REGISTRY.
     cfg.MODEL.SIAM_RPN.HEAD_NAME = "MultiLevelDepthwiseRPNHead"
@@ -167,7 +170,7 @@ def _add_anchor_free_config(cfg: CN) -> None:
 
 
 def _add_input_config(cfg: CN) -> None:
-    # Pair-crop augmentation (spec §7.4), applied independently to template and search crops.
+    # Pair-crop augmentation (docs/siamrpnpp.md#training-recipe), applied independently to template and search crops.
     # SHIFT: max random shift in output-crop pixels; SCALE: max relative size change per axis;
     # BLUR / FLIP / COLOR: probabilities of motion blur, horizontal flip and PCA colour jitter.
     cfg.INPUT.TEMPLATE_AUG = CN()
@@ -205,7 +208,7 @@ def _add_dataset_config(cfg: CN) -> None:
 
 
 def _add_solver_config(cfg: CN) -> None:
-    # SiamRPN++ schedule (spec §10): SOLVER.WARMUP_ITERS of geometric warm-up from
+    # SiamRPN++ schedule (docs/siamrpnpp.md#training-recipe): SOLVER.WARMUP_ITERS of geometric warm-up from
     # BASE_LR * WARMUP_FACTOR to BASE_LR, then log-linear decay to BASE_LR * LOG_DECAY_END_FACTOR
     # at MAX_ITER. Used when SOLVER.LR_SCHEDULER_NAME == "WarmupLogDecayLR".
     cfg.SOLVER.LOG_DECAY_END_FACTOR = 0.1
@@ -217,7 +220,7 @@ def _add_solver_config(cfg: CN) -> None:
 
 
 def _add_tracker_config(cfg: CN) -> None:
-    # Online tracker hyper-parameters (spec §11).
+    # Online tracker hyper-parameters (docs/siamrpnpp.md#tracker).
     cfg.TRACKER = CN()
     # Scale/aspect-ratio change penalty: penalty = exp(-(r_c * s_c - 1) * PENALTY_K).
     cfg.TRACKER.PENALTY_K = 0.04
@@ -227,6 +230,10 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.LR = 0.4
     # Smallest box side (px) the tracker reports.
     cfg.TRACKER.MIN_SIZE = 10.0
+    # A target is reported lost (TrackResult.lost) after LOST_FRAMES frames in a row with a raw
+    # score below LOST_SCORE; it keeps being searched for, and the flag clears on recovery.
+    cfg.TRACKER.LOST_SCORE = 0.3
+    cfg.TRACKER.LOST_FRAMES = 5
     # How the network runs (siamtrack.tracking.options.InferenceOptions documents each key and
     # holds the defaults). BACKEND: "torch" or "onnxruntime" (siamtrack's ONNX graphs, exported
     # in memory at start, or read from ONNX_DIR, written by tools/export_onnx.py).

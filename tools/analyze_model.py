@@ -9,18 +9,13 @@ python tools/analyze_model.py --config-file configs/... --opts MODEL.RESNETS.DEP
 import argparse
 import json
 import logging
+import sys
 
-import torch
-from detectron2.config import get_cfg
-from detectron2.modeling import build_model
-
-import siamtrack  # noqa: F401  (registers the model)
-from siamtrack import add_siamtrack_config
-from siamtrack.modeling.analysis import analyze_flops, count_parameters
+PROG = "analyze_model.py"
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
     parser.add_argument("--config-file", required=True, help="path to a siamtrack config yaml")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
     parser.add_argument(
@@ -29,21 +24,26 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def build_cfg(args):
-    cfg = add_siamtrack_config(get_cfg())
-    cfg.merge_from_file(args.config_file)
-    cfg.merge_from_list(args.opts)
-    cfg.MODEL.DEVICE = "cpu"
-    cfg.MODEL.WEIGHTS = ""
-    cfg.freeze()
-    return cfg
-
-
-def main(argv=None) -> dict:
+def main(argv=None) -> int:
     args = parse_args(argv)
+    # imported after parsing: siamtrack loads torch and detectron2, --help should not wait
+    from siamtrack.cli import run_tool
+
+    return run_tool(PROG, lambda: print_report(args))
+
+
+def analyze(args):
+    """(report dict, model): parameters and GMAC of the config's model (random weights)."""
+    import torch
+    from detectron2.modeling import build_model
+
+    from siamtrack import load_config
+    from siamtrack.modeling.analysis import analyze_flops, count_parameters
+
     logging.getLogger("fvcore").setLevel(logging.ERROR)
     torch.manual_seed(0)
-    cfg = build_cfg(args)
+    cfg = load_config(args.config_file, list(args.opts) + ["MODEL.DEVICE", "cpu"])
+    cfg.MODEL.WEIGHTS = ""  # structure and compute only: random weights
     model = build_model(cfg).eval()
     report = {
         "config": args.config_file,
@@ -53,9 +53,14 @@ def main(argv=None) -> dict:
         "parameters": count_parameters(model),
         "gmac": analyze_flops(model),
     }
+    return report, model
+
+
+def print_report(args) -> int:
+    report, model = analyze(args)
     if args.json:
         print(json.dumps(report, indent=2))
-        return report
+        return 0
     params, gmac = report["parameters"], report["gmac"]
     print(f"config: {args.config_file}")
     print(
@@ -80,8 +85,8 @@ def main(argv=None) -> dict:
     ]
     for label, key in rows:
         print(f"  {label:<61} {gmac[key]:8.4f}")
-    return report
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

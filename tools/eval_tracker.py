@@ -17,22 +17,7 @@ for otb/lasot), replaced on every run. Exit code 2 on bad input.
 """
 
 import argparse
-import logging
 import sys
-from pathlib import Path
-
-from siamtrack import SiamTracker, load_config
-from siamtrack.data import get_sequences, load_sequences
-from siamtrack.evaluation import (
-    PROTOCOLS,
-    evaluate_results,
-    format_table,
-    plot_reports,
-    resolve_protocol,
-    run_ope,
-    save_reports_json,
-)
-from siamtrack.evaluation.result_io import list_trackers
 
 PROG = "eval_tracker.py"
 
@@ -47,7 +32,15 @@ def get_parser() -> argparse.ArgumentParser:
     )
     data.add_argument("--dataset", help="a registered sequence dataset, e.g. siamtrack_sample_val")
     parser.add_argument("--config-file", help="run siamtrack's tracker with this config")
-    parser.add_argument("--weights", help="checkpoint for --config-file (sets MODEL.WEIGHTS)")
+    parser.add_argument(
+        "--weights",
+        help="checkpoint file or model zoo name (MODEL.WEIGHTS); a zoo name alone brings its config",
+    )
+    parser.add_argument(
+        "--trust-weights",
+        action="store_true",
+        help="load the weights file with full unpickling (only for files you trust)",
+    )
     parser.add_argument("--tracker-name", default="siamtrack", help="name of our tracker's results")
     parser.add_argument(
         "--baselines",
@@ -65,8 +58,9 @@ def get_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--output-dir", required=True, help="folder for tables, JSON and plots")
     parser.add_argument("--results-dir", help="tracker result files (default: OUTPUT_DIR/results)")
-    protocols = ("auto",) + PROTOCOLS
-    parser.add_argument("--protocol", choices=protocols, default="auto", help="scoring rule")
+    parser.add_argument(
+        "--protocol", default="auto", help="scoring rule: auto (by layout), otb, lasot or got10k"
+    )
     parser.add_argument(
         "--format",
         choices=("otb", "got10k"),
@@ -83,61 +77,61 @@ def get_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def build_tracker(args):
-    cfg = load_config(args.config_file, args.opts)
-    if args.weights:
-        cfg.MODEL.WEIGHTS = args.weights
-    cfg.freeze()
-    return SiamTracker(cfg, device=args.device)
-
-
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
+    # imported after parsing: siamtrack loads torch and detectron2, --help should not wait
+    from siamtrack.cli import run_tool
+
+    return run_tool(PROG, lambda: evaluate(args))
+
+
+def evaluate(args) -> int:
+    import logging
+    from pathlib import Path
+
+    from siamtrack import SiamTracker
+    from siamtrack.cli import config_from_args
+    from siamtrack.data import get_sequences
+    from siamtrack.evaluation import (
+        evaluate_results,
+        format_table,
+        plot_reports,
+        resolve_protocol,
+        run_ope,
+        save_reports_json,
+    )
+    from siamtrack.io import list_trackers, load_sequences
+    from siamtrack.tracking import OpenCVTracker
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     output_dir = Path(args.output_dir)
     results_dir = Path(args.results_dir) if args.results_dir else output_dir / "results"
-    try:
-        if not (args.config_file or args.baselines or args.compare):
-            raise ValueError(
-                "nothing to evaluate: give --config-file, --baselines and/or --compare"
-            )
-        sequences = (
-            load_sequences(args.dataset_root) if args.dataset_root else get_sequences(args.dataset)
-        )
-        protocol = resolve_protocol(
-            args.protocol, sequences, skip_first_frame=args.skip_first_frame
-        )
-        result_format = args.format or ("got10k" if protocol.name == "got10k" else "otb")
-        common = dict(
-            result_dir=results_dir,
-            result_format=result_format,
-            overwrite=args.force,
-            protocol=protocol,
-        )
-        reports = []
-        if args.config_file:
-            reports.append(
-                run_ope(build_tracker(args), sequences, tracker_name=args.tracker_name, **common)
-            )
-        if args.baselines:
-            from siamtrack.evaluation.baselines import OpenCVTracker
-
-            for name in args.baselines:
-                reports.append(
-                    run_ope(OpenCVTracker(name), sequences, tracker_name=f"OpenCV-{name}", **common)
-                )
-        done = {r.tracker_name for r in reports}
-        others = list_trackers(results_dir) if args.compare == ["all"] else args.compare
-        for name in (n for n in others if n not in done):
-            reports.append(evaluate_results(results_dir, name, sequences, protocol=protocol))
-        if not reports:
-            raise ValueError(f"no tracker results found in {results_dir}")
-        output_dir.mkdir(parents=True, exist_ok=True)
-        json_path = save_reports_json(reports, output_dir / "ope_results.json")
-        plots = plot_reports(reports, output_dir)
-    except (ValueError, OSError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
+    if not (args.config_file or args.weights or args.baselines or args.compare):
+        raise ValueError("nothing to evaluate: give --config-file, --baselines and/or --compare")
+    sequences = (
+        load_sequences(args.dataset_root) if args.dataset_root else get_sequences(args.dataset)
+    )
+    protocol = resolve_protocol(args.protocol, sequences, skip_first_frame=args.skip_first_frame)
+    result_format = args.format or ("got10k" if protocol.name == "got10k" else "otb")
+    common = dict(
+        result_dir=results_dir, result_format=result_format, overwrite=args.force, protocol=protocol
+    )
+    reports = []
+    if args.config_file or args.weights:
+        tracker = SiamTracker(config_from_args(args), device=args.device)
+        reports.append(run_ope(tracker, sequences, tracker_name=args.tracker_name, **common))
+    for name in args.baselines:
+        tracker = OpenCVTracker(name)
+        reports.append(run_ope(tracker, sequences, tracker_name=f"OpenCV-{name}", **common))
+    done = {r.tracker_name for r in reports}
+    others = list_trackers(results_dir) if args.compare == ["all"] else args.compare
+    for name in (n for n in others if n not in done):
+        reports.append(evaluate_results(results_dir, name, sequences, protocol=protocol))
+    if not reports:
+        raise ValueError(f"no tracker results found in {results_dir}")
+    output_dir.mkdir(parents=True, exist_ok=True)
+    json_path = save_reports_json(reports, output_dir / "ope_results.json")
+    plots = plot_reports(reports, output_dir)
     print(f"{len(sequences)} sequences, {sum(len(s) for s in sequences)} frames")
     print(format_table(reports, per_sequence=args.per_sequence))
     plot_list = ", ".join(str(path) for path in plots.values())

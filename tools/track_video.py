@@ -1,25 +1,25 @@
 #!/usr/bin/env python
-"""Track one object through a video, an image folder/glob or a camera with a SiamRPN++ model.
+"""Track objects through a video, an image folder/glob or a camera with a siamtrack model.
 
-Example:
-    python tools/track_video.py --config-file configs/siamrpn_R_50_l234_dwxcorr_coco.yaml \
-        --weights model.pth --input video.mp4 --init-box 204,150,17,50 \
+Examples:
+    python tools/track_video.py --config-file configs/nanotrack/nanotrack_v3.yaml \
+        --weights nanotrack_v3 --input video.mp4 --init-box 204,150,17,50 \
         --output out/tracked.mp4 --save-boxes out/boxes.csv
+    python tools/track_video.py --weights nanotrack_v3 --input frames/ --init-box 204,150,17,50
+    # several targets, one batched network call per frame (targets 0, 1, ...)
+    python tools/track_video.py --weights nanotrack_v3 --input video.mp4 \
+        --init-box 204,150,17,50 --init-box 20,30,40,40 --save-boxes out/boxes.csv
 
-Without --init-box a window opens to drag the box (needs a display and a GUI OpenCV).
-Corrupt frames are skipped with a warning; their row repeats the last box with an empty score.
-Exit codes: 0 done, 1 interrupted (outputs hold the frames done), 2 bad input.
+Without --config-file, a model zoo name given as --weights brings its own config. Without
+--init-box a window opens to drag the box (needs a display and a GUI OpenCV). With several
+targets the video draws each in its own colour with its id, and the boxes file gains a target
+column (.txt: one file per target, <name>_<target>.txt). Unreadable frames keep their row: the
+last box again with an empty score. Outputs are never replaced without --force. Exit codes: 0
+done, 1 interrupted (the outputs hold the frames done), 2 bad input.
 """
 
 import argparse
-import logging
 import sys
-
-from siamtrack import SiamTracker, load_config
-from siamtrack.tracking.video_runner import track_video
-from siamtrack.utils.boxes import parse_box_xywh
-from siamtrack.utils.video import open_frame_source
-from siamtrack.utils.visualization import select_box_interactively, why_no_gui
 
 PROG = "track_video.py"
 
@@ -34,11 +34,19 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--init-box",
         nargs="+",
+        action="append",
         metavar="X,Y,W,H",
-        help="target box in the first frame: x,y,w,h (top-left, pixels)",
+        help="target box in the first frame: x,y,w,h (top-left, pixels); repeat for more targets",
     )
-    parser.add_argument("--config-file", required=True, metavar="FILE", help="model config (yaml)")
-    parser.add_argument("--weights", help="siamtrack or pysot checkpoint (sets MODEL.WEIGHTS)")
+    parser.add_argument("--config-file", metavar="FILE", help="model config (yaml)")
+    parser.add_argument(
+        "--weights", help="checkpoint file or model zoo name (nanotrack_v3, ...): MODEL.WEIGHTS"
+    )
+    parser.add_argument(
+        "--trust-weights",
+        action="store_true",
+        help="load the weights file with full unpickling (only for files you trust)",
+    )
     parser.add_argument(
         "--output", metavar="VIDEO", help="annotated video to write (.mp4/.avi/.mkv)"
     )
@@ -50,65 +58,81 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--device", help="cpu, cuda, cuda:1 ... (default: MODEL.DEVICE, cpu without GPU)"
     )
-    parser.add_argument("--force", action="store_true", help="overwrite existing output files")
+    parser.add_argument("--force", action="store_true", help="replace existing output files")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument(
         "--opts",
         default=[],
         nargs=argparse.REMAINDER,
-        help="config overrides as KEY VALUE pairs, e.g. TRACKER.PENALTY_K 0.1",
+        help="config overrides as KEY VALUE pairs, e.g. TRACKER.PENALTY_K 0.1 (must come last)",
     )
     return parser
 
 
-def setup_cfg(args):
-    cfg = load_config(args.config_file, args.opts)
-    if args.weights:
-        cfg.MODEL.WEIGHTS = args.weights
-    cfg.freeze()
-    return cfg
-
-
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
+    # imported after parsing: siamtrack loads torch and detectron2, --help should not wait
+    from siamtrack.cli import run_tool
+
+    return run_tool(PROG, lambda: track(args))
+
+
+def track(args) -> int:
+    import logging
+
+    from siamtrack import SiamTracker
+    from siamtrack.cli import EXIT_INTERRUPTED, config_from_args
+    from siamtrack.io import open_frame_source
+    from siamtrack.tracking import (
+        AnnotatedVideoWriter,
+        BoxesFileWriter,
+        MultiTargetTracker,
+        track_video,
+    )
+    from siamtrack.utils.boxes import parse_box_xywh
+    from siamtrack.utils.visualization import select_box_interactively, why_no_gui
+
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        init_box = parse_box_xywh(",".join(args.init_box), "--init-box") if args.init_box else None
-        if init_box is None and why_no_gui() is not None:
-            raise ValueError(
-                f"--init-box X,Y,W,H is required here ({why_no_gui()}, so no box can be drawn)"
-            )
-        source = open_frame_source(args.input)
-        with source:
-            cfg = setup_cfg(args)
-            tracker = SiamTracker(cfg, device=args.device)
-            summary = track_video(
-                tracker,
-                source,
-                init_box,
-                select_box=select_box_interactively,
-                output_video=args.output,
-                boxes_file=args.save_boxes,
-                overwrite=args.force,
-                show_progress=not args.no_progress,
-            )
-    except (ValueError, OSError) as error:
-        print(f"{PROG}: error: {error}", file=sys.stderr)
-        return 2
-    result = summary.result
+    boxes = [parse_box_xywh(",".join(parts), "--init-box") for parts in args.init_box or []]
+    init_box = boxes[0] if len(boxes) == 1 else (boxes or None)
+    if init_box is None and why_no_gui() is not None:
+        raise ValueError(
+            f"--init-box X,Y,W,H is required here ({why_no_gui()}, so no box can be drawn)"
+        )
+    with open_frame_source(args.input) as source:
+        writers = []
+        if args.output:
+            writers.append(AnnotatedVideoWriter(args.output, source.fps, overwrite=args.force))
+        if args.save_boxes:
+            writers.append(BoxesFileWriter(args.save_boxes, overwrite=args.force))
+        tracker_class = MultiTargetTracker if len(boxes) > 1 else SiamTracker
+        tracker = tracker_class(config_from_args(args), device=args.device)
+        summary = track_video(
+            tracker,
+            source,
+            init_box,
+            select_box=select_box_interactively,
+            writers=writers,
+            show_progress=not args.no_progress,
+        )
+    results = summary.result if isinstance(summary.result, dict) else {None: summary.result}
+    result = next(iter(results.values()))
     print(
-        f"tracked {len(result)} frames of {args.input} on {tracker.device}: "
-        f"{summary.fps:.2f} fps (tracker update, frames 1..{len(result) - 1}), "
+        f"tracked {len(result)} frames of {args.input} with {tracker.network.description}: "
+        f"{summary.fps:.2f} fps (tracker updates, frames 1..{len(result) - 1}), "
         f"init {1000 * result.times[0]:.0f} ms"
+        + (f", {len(results)} targets" if len(results) > 1 else "")
     )
     if summary.bad_frames:
         print(f"skipped {len(summary.bad_frames)} unreadable frames: {summary.bad_frames[:10]}")
-    for label, path in (("annotated video", summary.output_video), ("boxes", summary.boxes_file)):
-        if path is not None:
-            print(f"{label}: {path}")
+    for writer, paths in zip(writers, summary.outputs):
+        label = "annotated video" if isinstance(writer, AnnotatedVideoWriter) else "boxes"
+        for path in paths if isinstance(paths, list) else [paths]:
+            if path is not None:
+                print(f"{label}: {path}")
     if not summary.completed:
         print("stopped before the end of the input; the outputs hold the frames tracked so far")
-        return 1
+        return EXIT_INTERRUPTED
     return 0
 
 

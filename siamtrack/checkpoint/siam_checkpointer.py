@@ -35,7 +35,7 @@ from detectron2.checkpoint.c2_model_loading import align_and_update_state_dicts
 from fvcore.common.checkpoint import _IncompatibleKeys
 
 from ..model_zoo import list_models, resolve_weights
-from ..utils.files import atomic_output
+from ..io.files import atomic_output
 from .conversion import InvalidCheckpointError, read_checkpoint, strip_prefix
 from .safe_load import UnsafeCheckpointError, load_pickle_file
 

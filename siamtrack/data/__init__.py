@@ -19,9 +19,9 @@ from .catalog import (
     sample_root,
 )
 from .crops import crop_square, crop_window, mean_color, siamese_crop_sides, square_window
-from .pair_mapper import PairCropDatasetMapper, UnusableSampleError, read_image_bgr
+from .pair_mapper import PairCropDatasetMapper, UnusableSampleError
 from .pair_sampler import PairSampler, build_pair_source, build_pair_sources
-from .sequences import Sequence, load_sequence, load_sequences, read_box_file
+from ..io.sequences import Sequence, load_sequence, load_sequences, read_box_file
 
 register_builtin_datasets()
 
@@ -43,7 +43,6 @@ __all__ = [
     "load_sequences",
     "mean_color",
     "read_box_file",
-    "read_image_bgr",
     "register_builtin_datasets",
     "register_coco_pairs",
     "register_sequence_dataset",

@@ -1,4 +1,4 @@
-"""Pair-crop augmentation of SiamRPN++ training (spec §7.4), without a 511 intermediate crop.
+"""Pair-crop augmentation of SiamRPN++ / NanoTrack training (``docs/siamrpnpp.md#training-recipe``), without a 511 intermediate crop.
 
 pysot first warps a ``511 x 511`` context crop around the target (side ``s_x = s_z * 511/127``,
 so one 511-pixel = ``s_z / 127`` image pixels) and then warps a randomly shifted and scaled
@@ -20,7 +20,7 @@ pixel size):
 
 The one difference: the output is interpolated once from the original image (sharper) instead of
 twice, and ``SCALE``/``SHIFT`` act on the continuous window (no ``size - 1`` pixel-index
-convention). Colour, blur, flip and gray follow spec §7.4 and act on the output crop.
+convention). Colour, blur, flip and gray follow pysot's ``pysot/datasets/augmentation.py`` and act on the output crop.
 """
 
 from dataclasses import dataclass
@@ -29,7 +29,7 @@ from typing import Sequence, Tuple
 import cv2
 import numpy as np
 
-# pysot's fixed RGB "PCA" matrix of the colour jitter (pysot/datasets/augmentation.py, spec §7.4).
+# pysot's fixed RGB "PCA" matrix of the colour jitter (pysot/datasets/augmentation.py).
 _RGB_VARIANCE = np.array(
     [
         [-0.55919361, 0.98062831, -0.41940627],

@@ -24,7 +24,8 @@ import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.data.datasets import load_coco_json
 
-from .sequences import LAYOUTS, Sequence, find_sequence_folders, load_sequence
+from ..io.sequences import LAYOUTS, Sequence, find_sequence_folders, load_sequence
+from ..io.tracks_json import read_tracks_json
 
 __all__ = [
     "register_sequence_dataset",
@@ -135,27 +136,10 @@ def register_sequence_dataset(
     MetadataCatalog.get(name).set(kind="sequences", root=root, layout=layout, **metadata)
 
 
-def _track_to_sequence(track: Dict, image_root: str) -> Sequence:
-    if not isinstance(track, dict):
-        raise TypeError(f"expected an object, got {type(track).__name__}")
-    missing = [k for k in ("sequence_name", "frame_paths", "boxes_xywh") if k not in track]
-    if missing:
-        raise KeyError(f"missing {missing}")
-    boxes = np.asarray(track["boxes_xywh"], dtype=np.float64)  # null -> NaN
-    if boxes.ndim != 2 or boxes.shape[1] != 4 or len(boxes) == 0:
-        raise ValueError(
-            f"'boxes_xywh' must be a non-empty list of [x, y, w, h], got {boxes.shape}"
-        )
-    paths = [os.path.join(image_root, p) for p in track["frame_paths"]]
-    return Sequence(
-        str(track["sequence_name"]), paths, boxes, track.get("absent"), layout="tracks_json"
-    )
-
-
 def load_tracks_json(
     json_file: os.PathLike, image_root: os.PathLike, name: str = "tracks"
 ) -> List[Dict]:
-    """Read a tracks json (see ``converters.py``) as ``DatasetCatalog`` sequence records.
+    """Read a tracks json (``siamtrack.io.tracks_json``) as ``DatasetCatalog`` sequence records.
 
     Args:
         json_file: ``{"tracks": [{"sequence_name": str, "frame_paths": [str], "boxes_xywh":
@@ -167,35 +151,7 @@ def load_tracks_json(
         one record per track, frame paths joined with ``image_root``, boxes (N, 4) float64 as
         stored (NaN where null), absent (N,) bool.
     """
-    json_file, image_root = os.fspath(json_file), os.fspath(image_root)
-    if not os.path.isfile(json_file):
-        raise FileNotFoundError(
-            f"dataset '{name}': tracks file {json_file} does not exist (write it with the "
-            "datasets/prepare_*.py scripts, see datasets/README.md)"
-        )
-    try:
-        with open(json_file) as f:
-            data = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(
-            f"dataset '{name}': {json_file} is not valid JSON ({e}); expected a tracks json"
-        ) from e
-    tracks = data.get("tracks") if isinstance(data, dict) else None
-    if not isinstance(tracks, list):
-        raise ValueError(
-            f"dataset '{name}': {json_file} is not a tracks json (expected an object with a "
-            "'tracks' list of {sequence_name, frame_paths, boxes_xywh, absent})"
-        )
-    records = []
-    for index, track in enumerate(tracks):
-        try:
-            records.append(sequence_to_dict(_track_to_sequence(track, image_root)))
-        except (KeyError, TypeError, ValueError) as e:
-            label = track.get("sequence_name", "?") if isinstance(track, dict) else "?"
-            raise ValueError(
-                f"dataset '{name}': {json_file}: track {index} ('{label}') is broken: {e}"
-            ) from e
-    return records
+    return [sequence_to_dict(s) for s in read_tracks_json(json_file, image_root, name)]
 
 
 def register_tracks_json(
@@ -337,6 +293,9 @@ _STANDARD_COCO_DATASETS = {
         "ILSVRC2015/annotations/imagenet_det_train.json",
         "ILSVRC2015/Data/DET/train",
     ),
+    # 100 COCO 2017 images (50 train2017 + 50 val2017, original annotations merged into one
+    # file): the real-image source of the CPU quick schedules (configs/*/quick_schedules)
+    "coco_2017_sample": ("coco_sample/annotations/instances.json", "coco_sample/images"),
 }
 
 

@@ -96,7 +96,7 @@ def siamese_crop_sides(
 ) -> Tuple[float, float]:
     """Sides (image px) of the template and search crops for a w x h target.
 
-    The template crop side is the context side of spec §11.2; the search crop keeps the same
+    The template crop side is the context side (``docs/conventions.md#crops``); the search crop keeps the same
     scale (image px per crop px) and is ``search_size / template_size`` times larger.
     """
     template_side = float(context_crop_side(width, height, context_amount))

@@ -14,11 +14,12 @@ import torch
 from detectron2.config import configurable
 
 from ..utils.boxes import context_crop_side, is_valid_xywh
-from ..utils.video import read_image_bgr as read_image
+from ..io.images import UnreadableImageError
+from ..io.images import read_image_bgr as read_image
 from .augmentation import CropAugParams, photometric_augment, sample_crop_window, to_gray
 from .crops import crop_window, mean_color
 
-__all__ = ["PairCropDatasetMapper", "UnusableSampleError", "read_image_bgr"]
+__all__ = ["PairCropDatasetMapper", "UnusableSampleError", "read_sample_image"]
 
 
 class UnusableSampleError(ValueError):
@@ -28,11 +29,12 @@ class UnusableSampleError(ValueError):
     """
 
 
-def read_image_bgr(file_name: str) -> np.ndarray:
-    """Read an image as HxWx3 uint8 BGR; :class:`UnusableSampleError` naming the file if not."""
+def read_sample_image(file_name: str) -> np.ndarray:
+    """Read a training image as HxWx3 uint8 BGR; :class:`UnusableSampleError` (the stream
+    replaces the sample) naming the file if it cannot be read."""
     try:
         return read_image(file_name)
-    except ValueError as error:
+    except UnreadableImageError as error:
         raise UnusableSampleError(str(error)) from error
 
 
@@ -45,7 +47,7 @@ class PairCropDatasetMapper:
     contiguous. Boxes are in continuous crop coordinates; for negative pairs
     ``search_box_xyxy`` is the box of the distractor the search crop is centred on.
 
-    Order (spec §7.4): pair-level negative/gray decisions, crop with shift/scale, gray, then per
+    Order (pysot's): pair-level negative/gray decisions, crop with shift/scale, gray, then per
     crop colour offset, blur and flip (so a gray pair still gets the colour offset, as in pysot).
     Randomness comes from ``record["seed"]`` when present (reproducible per sample), else from
     the mapper's own generator.
@@ -70,7 +72,7 @@ class PairCropDatasetMapper:
             is_train: False disables all augmentation and negative pairs (centred crops).
             template_size: side T of the template crop (127).
             search_size: side S of the search crop (255).
-            context_amount: context of the template crop side (spec §7.1, 0.5).
+            context_amount: context of the template crop side (``docs/conventions.md#crops``, 0.5).
             template_aug: augmentation of the template crop (``INPUT.TEMPLATE_AUG``).
             search_aug: augmentation of the search crop (``INPUT.SEARCH_AUG``).
             negative_pair_prob: probability of a negative pair (``INPUT.NEGATIVE_PAIR_PROB``).
@@ -148,12 +150,12 @@ class PairCropDatasetMapper:
         template_frame = record["template"]
         search_frame = record["distractor"] if is_negative else record["search"]
 
-        template_image = read_image_bgr(template_frame["file_name"])
+        template_image = read_sample_image(template_frame["file_name"])
         template_pad = mean_color(template_image)
         if search_frame["file_name"] == template_frame["file_name"]:
             search_image, search_pad = template_image, template_pad
         else:
-            search_image = read_image_bgr(search_frame["file_name"])
+            search_image = read_sample_image(search_frame["file_name"])
             search_pad = mean_color(search_image)
 
         template, template_box = self._crop(

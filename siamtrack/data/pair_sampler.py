@@ -2,7 +2,7 @@
 
 The record for a global sample index is a pure function of ``(seed, index)``, so any worker,
 process or resumed run that asks for index ``i`` gets the same pair. Mixing follows pysot's
-NUM_USE / VIDEOS_PER_EPOCH scheme (spec §7.3): an epoch of ``samples_per_epoch`` slots is split
+NUM_USE / VIDEOS_PER_EPOCH scheme (``docs/siamrpnpp.md#training-recipe``): an epoch of ``samples_per_epoch`` slots is split
 between the sources by their weights; inside a source the items (images or sequences) are
 taken from concatenated random permutations, so every item is used about equally often before
 any repeats; the slots are then shuffled.

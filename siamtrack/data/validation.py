@@ -16,7 +16,8 @@ from PIL import Image
 from ..utils.boxes import is_valid_xywh
 from .catalog import sequence_to_dict
 from .pair_sources import annotation_box_xywh
-from .sequences import IMAGE_EXTENSIONS, find_sequence_folders, load_sequence
+from ..io.images import IMAGE_EXTENSIONS
+from ..io.sequences import find_sequence_folders, load_sequence
 
 __all__ = [
     "ValidationReport",

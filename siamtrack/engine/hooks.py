@@ -20,13 +20,15 @@ def set_stages_trainable(model: torch.nn.Module, stages: Iterable[str], trainabl
 
 class BackboneUnfreezeHook(HookBase):
     """Keeps backbone stages frozen (no gradients, BatchNorm in eval mode) and unfreezes the
-    ``train_stages`` at iteration ``unfreeze_iter`` (spec §10: pysot's epoch 10 of 20).
+    ``train_stages`` at iteration ``unfreeze_iter`` (pysot: epoch 10 of 20; NanoTrack: 10 of 50).
 
     Stages outside ``train_stages`` stay frozen for the whole run. Because something may call
     ``model.train()`` (evaluation restores the training mode), frozen stages are put back in eval
-    mode before every step. At the unfreeze point the optimizer's state (momentum) is reset, as
-    pysot rebuilds its optimizer there, and ``rewrap_model`` is called so that a
-    DistributedDataParallel wrapper learns about the parameters that now need gradients.
+    mode before every step. At the unfreeze point the ``train_stages`` go back to training mode
+    (BatchNorm statistics update again, as pysot and NanoTrack do), the optimizer's state
+    (momentum) is reset, as pysot rebuilds its optimizer there, and ``rewrap_model`` is called
+    so that a DistributedDataParallel wrapper learns about the parameters that now need
+    gradients.
     A resumed run past the unfreeze point unfreezes in ``before_train``.
     """
 
@@ -52,6 +54,8 @@ class BackboneUnfreezeHook(HookBase):
 
     def _unfreeze(self) -> None:
         set_stages_trainable(self._model, self._train_stages, True)
+        for name in self._train_stages:  # their BatchNorm was put in eval mode before each step
+            getattr(self._model.backbone, name).train(self._model.training)
         self._unfrozen = True
         self.trainer.optimizer.state.clear()
         self._rewrap_model()

@@ -19,6 +19,8 @@ import torch.multiprocessing as mp
 from detectron2.engine import launch as d2_launch
 from detectron2.utils import comm
 
+from .d2_compat import create_local_process_group
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = timedelta(minutes=30)
@@ -35,26 +37,12 @@ def _free_local_port() -> int:
         return sock.getsockname()[1]
 
 
-def _create_local_process_group(processes_per_machine: int) -> None:
-    """The group of ranks on this machine, which detectron2's ``comm.get_local_rank`` uses."""
-    if hasattr(comm, "create_local_process_group"):  # detectron2 >= 0.6 main branch
-        comm.create_local_process_group(processes_per_machine)
-        return
-    machine_rank = dist.get_rank() // processes_per_machine
-    for i in range(dist.get_world_size() // processes_per_machine):
-        group = dist.new_group(
-            list(range(i * processes_per_machine, (i + 1) * processes_per_machine))
-        )
-        if i == machine_rank:
-            comm._LOCAL_PROCESS_GROUP = group
-
-
 def _init_process_group(init_method, world_size, rank, local_rank, processes_per_machine, timeout):
     backend = "nccl" if torch.cuda.is_available() else "gloo"
     dist.init_process_group(
         backend=backend, init_method=init_method, world_size=world_size, rank=rank, timeout=timeout
     )
-    _create_local_process_group(processes_per_machine)
+    create_local_process_group(processes_per_machine)
     if torch.cuda.is_available():
         torch.cuda.set_device(local_rank)
     comm.synchronize()

@@ -17,8 +17,8 @@ def check_output_dir(output_dir: str, resume: bool) -> None:
         with open(last) as f:
             name = f.read().strip()
         raise FileExistsError(
-            f"OUTPUT_DIR {output_dir} already holds a training run (last checkpoint: {name}). "
-            "Pass --resume to continue it, or set OUTPUT_DIR to a new folder."
+            f"OUTPUT_DIR {output_dir} already holds a training run (last checkpoint: {name}): "
+            "resume it (--resume) or set OUTPUT_DIR to a new folder"
         )
 
 
@@ -26,6 +26,8 @@ def setup_training(args) -> CfgNode:
     """Frozen config for ``tools/train_net.py`` arguments, after detectron2's ``default_setup``
     (output dir, logging, config dump, seeding)."""
     cfg = load_config(args.config_file, args.opts)
+    if getattr(args, "trust_weights", False):
+        cfg.MODEL.TRUST_WEIGHTS = True
     if not args.eval_only:
         check_output_dir(cfg.OUTPUT_DIR, args.resume)
     cfg.freeze()

@@ -1,4 +1,5 @@
-"""Optimizer and learning-rate schedule of the SiamRPN++ recipe (spec §10).
+"""Optimizer and learning-rate schedule of the SiamRPN++ and NanoTrack recipes
+(``docs/siamrpnpp.md#training-recipe``, ``docs/nanotrack.md#training-recipe``).
 
 - SGD over two groups: the backbone stages that will be trained
   (``MODEL.BACKBONE.TRAIN_STAGES``) at ``BASE_LR * SOLVER.BACKBONE_LR_FACTOR`` and everything
@@ -125,7 +126,7 @@ class WarmupLogDecayParamScheduler(ParamScheduler):
     ``where`` in [0, 1] is the training progress. During the first ``warmup_fraction`` the
     multiplier is ``warmup_factor ** (1 - where / warmup_fraction)``; afterwards it is
     ``end_factor ** t`` with t going from 0 to 1, i.e. equally spaced in log(LR) like pysot's
-    ``LogScheduler`` (spec §10).
+    ``LogScheduler``.
     """
 
     def __init__(self, warmup_fraction: float, warmup_factor: float, end_factor: float):

@@ -1,4 +1,6 @@
-"""``SiamTrainer``: detectron2's DefaultTrainer with the SiamRPN++ recipe (spec §10).
+"""``SiamTrainer``: detectron2's DefaultTrainer with the SiamRPN++ recipe
+(``docs/siamrpnpp.md#training-recipe``), which NanoTrack's shares (``docs/nanotrack.md``): the family-specific parts (targets, losses) live in the
+model's ``losses``, the rest is set by the config.
 
 What differs from ``DefaultTrainer``:
 - data: pair batches from ``siamtrack.data.build_pair_train_loader``;
@@ -26,7 +28,10 @@ from torch.nn.parallel import DistributedDataParallel
 
 from ..checkpoint import SiamCheckpointer
 from ..data import build_pair_train_loader, get_sequences
+from ..evaluation import run_ope
+from ..tracking import SiamTracker
 from . import solver
+from .d2_compat import restart_train_loader
 from .hooks import BackboneUnfreezeHook, set_stages_trainable
 
 logger = logging.getLogger(__name__)
@@ -46,7 +51,8 @@ def wrap_distributed(model: torch.nn.Module) -> torch.nn.Module:
 
 
 class SiamTrainer(DefaultTrainer):
-    """Trains a ``SiameseRPN`` model from a config; see the module docstring."""
+    """Trains a ``SiameseNetwork`` (``SiameseRPN``, ``SiameseBAN``) from a config; see the
+    module docstring."""
 
     def __init__(self, cfg):
         TrainerBase.__init__(self)
@@ -75,15 +81,20 @@ class SiamTrainer(DefaultTrainer):
     def resume_or_load(self, resume: bool = True) -> None:
         super().resume_or_load(resume=resume)
         if self.start_iter > 0:  # continue the pair stream exactly where the stopped run was
-            self._replace_data_loader(self.build_train_loader(self.cfg, start_iter=self.start_iter))
+            loader = self.build_train_loader(self.cfg, start_iter=self.start_iter)
+            restart_train_loader(self._trainer, loader)
 
-    def _replace_data_loader(self, data_loader) -> None:
-        trainer = self._trainer
-        trainer.data_loader = data_loader
-        if hasattr(trainer, "_data_loader_iter_obj"):  # newer detectron2: iterator made lazily
-            trainer._data_loader_iter_obj = None
-        else:  # detectron2 0.6: iterator made in SimpleTrainer.__init__
-            trainer._data_loader_iter = iter(data_loader)
+    def state_dict(self):
+        """As ``DefaultTrainer``'s, with the optimizer's state: detectron2 0.6's DefaultTrainer
+        does not save ``_trainer`` (momentum), newer versions do."""
+        state = super().state_dict()
+        state["_trainer"] = self._trainer.state_dict()
+        return state
+
+    def load_state_dict(self, state_dict) -> None:
+        super().load_state_dict(state_dict)
+        if "_trainer" in state_dict:
+            self._trainer.load_state_dict(state_dict["_trainer"])
 
     def _rewrap_model(self) -> None:
         """Rebuild the DDP wrapper after ``requires_grad`` changed (DDP fixes its set of
@@ -151,16 +162,15 @@ class SiamTrainer(DefaultTrainer):
     def test(cls, cfg, model, evaluators=None) -> Dict[str, Dict[str, float]]:
         """One-pass evaluation of the online tracker on every ``DATASETS.TEST`` sequence dataset.
 
-        Runs on the main process only (other ranks return an empty dict). Returns
-        ``{dataset: {"success_auc", "precision_20", "norm_precision"}}`` in percent.
+        Runs on the main process only (other ranks return an empty dict). Each dataset is
+        scored with its benchmark's protocol (``siamtrack.evaluation.protocols``). Returns
+        ``{dataset: {metric: percent}}``, e.g. ``{"auc", "precision_20", "norm_precision"}``
+        (OTB / LaSOT rules) or ``{"ao", "sr50", "sr75"}`` (GOT-10k).
         """
         if evaluators is not None:
             raise ValueError("SiamTrainer.test evaluates trackers with OPE; evaluators are unused")
         if not comm.is_main_process() or not cfg.DATASETS.TEST:
             return {}
-        from ..evaluation import run_ope
-        from ..tracking import SiamTracker
-
         model = unwrap_model(model)
         was_training = model.training
         results = OrderedDict()
@@ -168,11 +178,7 @@ class SiamTrainer(DefaultTrainer):
             tracker = SiamTracker(cfg, model=model)
             for dataset_name in cfg.DATASETS.TEST:
                 report = run_ope(tracker, get_sequences(dataset_name), show_progress=False)
-                results[dataset_name] = {
-                    "success_auc": 100.0 * report.overall["auc"],
-                    "precision_20": 100.0 * report.overall["precision_20"],
-                    "norm_precision": 100.0 * report.overall["norm_precision"],
-                }
+                results[dataset_name] = {k: 100.0 * v for k, v in report.metrics().items()}
                 logger.info(
                     f"OPE on {dataset_name}: "
                     + ", ".join(f"{k} {v:.1f}" for k, v in results[dataset_name].items())

@@ -1,13 +1,13 @@
-"""One-pass evaluation (OPE) of trackers: metrics, protocols, result files, plots (no torch).
+"""One-pass evaluation (OPE) of trackers: metrics, protocols, running, plots (no torch).
 
 Each benchmark is scored with its own rule (``protocols``: otb, lasot, got10k), picked from the
-sequences' layout unless ``protocol=...`` says otherwise.
-
-OpenCV baselines live in ``siamtrack.evaluation.baselines`` (imported on demand).
+sequences' layout unless ``protocol=...`` says otherwise. A tracker is anything with
+``track(frame_paths, init_box_xywh)`` returning boxes and times (``runner.run_ope``); result
+files are read and written by ``siamtrack.io.results``.
 """
 
 from .ope import evaluate, evaluate_got10k, summarize, summarize_got10k
-from .plots import plot_ope, plot_precision, plot_success
+from .plots import plot_curves, plot_ope, plot_precision, plot_success
 from .protocols import (
     PROTOCOLS,
     Protocol,
@@ -15,15 +15,6 @@ from .protocols import (
     get_protocol,
     read_image_size,
     resolve_protocol,
-)
-from .result_io import (
-    read_boxes_file,
-    read_got10k_results,
-    read_otb_results,
-    read_results,
-    write_boxes_file,
-    write_got10k_results,
-    write_otb_results,
 )
 from .runner import (
     OPEReport,
@@ -51,14 +42,8 @@ __all__ = [
     "format_table",
     "save_reports_json",
     "plot_reports",
+    "plot_curves",
     "plot_ope",
     "plot_success",
     "plot_precision",
-    "write_otb_results",
-    "read_otb_results",
-    "write_got10k_results",
-    "read_got10k_results",
-    "read_results",
-    "write_boxes_file",
-    "read_boxes_file",
 ]

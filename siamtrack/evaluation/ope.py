@@ -1,4 +1,4 @@
-"""One-pass evaluation (OPE) metrics (spec §12), pure numpy.
+"""One-pass evaluation (OPE) metrics (``docs/conventions.md#evaluation``), pure numpy.
 
 Two rule sets; ``siamtrack.evaluation.protocols`` picks one per benchmark.
 

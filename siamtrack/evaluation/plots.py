@@ -10,12 +10,12 @@ from matplotlib.figure import Figure
 
 from .ope import PRECISION_AT, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
 
-__all__ = ["plot_success", "plot_precision", "plot_ope"]
+__all__ = ["plot_curves", "plot_success", "plot_precision", "plot_ope"]
 
 PathLike = Union[str, os.PathLike]
 
 
-def _plot_curves(
+def plot_curves(
     curves: Mapping[str, np.ndarray],
     scores: Mapping[str, float],
     thresholds: np.ndarray,
@@ -51,7 +51,7 @@ def plot_success(overall_by_tracker: Mapping[str, Mapping], path: PathLike) -> P
     """
     curves = {n: o["success_curve"] for n, o in overall_by_tracker.items()}
     scores = {n: o["auc"] for n, o in overall_by_tracker.items()}
-    return _plot_curves(
+    return plot_curves(
         curves,
         scores,
         SUCCESS_THRESHOLDS,
@@ -66,7 +66,7 @@ def plot_precision(overall_by_tracker: Mapping[str, Mapping], path: PathLike) ->
     """ "Precision plots of OPE": precision vs centre-error threshold, value at 20 px in the legend."""
     curves = {n: o["precision_curve"] for n, o in overall_by_tracker.items()}
     scores = {n: o["precision_curve"][PRECISION_AT] for n, o in overall_by_tracker.items()}
-    return _plot_curves(
+    return plot_curves(
         curves,
         scores,
         PRECISION_THRESHOLDS,

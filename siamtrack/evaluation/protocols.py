@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from PIL import Image
 
+from ..utils.timing import updates_per_second
 from .ope import (
     GOT10K_METRIC_NAMES,
     GOT10K_SUCCESS_THRESHOLDS,
@@ -82,7 +84,7 @@ class Protocol:
         """Metrics of one sequence (+ ``fps``).
 
         Args:
-            sequence: a ``siamtrack.data.sequences.Sequence``.
+            sequence: a ``siamtrack.io.Sequence``.
             boxes_xywh: (N, 4) predicted boxes, row 0 = the initial box.
             times: (N,) seconds per frame, or None if unknown.
         """
@@ -94,13 +96,6 @@ class Protocol:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.name!r})"
-
-
-def _mean_fps(times: Optional[np.ndarray]) -> float:
-    """Frames per second after the initial frame, NaN if unknown."""
-    if times is None or len(times) < 2 or not np.sum(times[1:]) > 0:
-        return float("nan")
-    return float((len(times) - 1) / np.sum(times[1:]))
 
 
 class PysotProtocol(Protocol):
@@ -134,7 +129,7 @@ class PysotProtocol(Protocol):
             sequence.absent,
             skip_first_frame=self.skip_first_frame,
         )
-        metrics["fps"] = _mean_fps(times)
+        metrics["fps"] = float("nan") if times is None else updates_per_second(times)
         return metrics
 
     def summarize(self, per_sequence):
@@ -143,8 +138,6 @@ class PysotProtocol(Protocol):
 
 def read_image_size(path: PathLike) -> Tuple[int, int]:
     """``(width, height)`` of an image file, read from its header (the pixels are not decoded)."""
-    from PIL import Image  # matplotlib's dependency; imported here to keep the module light
-
     if not Path(path).is_file():
         raise FileNotFoundError(f"frame {path} does not exist (needed for the image size)")
     try:
@@ -237,7 +230,7 @@ def detect_protocol(sequences: Sequence) -> str:
         found = ", ".join(f"{p} ({'/'.join(sorted(l))})" for p, l in sorted(by_protocol.items()))
         raise ValueError(
             f"the sequences' layouts call for different protocols: {found}; choose one with "
-            f"protocol=... (--protocol {{{','.join(PROTOCOLS)}}})"
+            f"protocol=... (one of {', '.join(PROTOCOLS)})"
         )
     return next(iter(by_protocol))
 

@@ -21,16 +21,11 @@ from typing import Dict, Optional, Sequence, Tuple, Union
 import numpy as np
 from tqdm import tqdm
 
+from ..io.files import write_text
+from ..io.results import find_result_file, read_results, write_got10k_results, write_otb_results
 from ..utils.boxes import is_valid_xywh
-from .plots import _plot_curves, plot_ope
+from .plots import plot_curves, plot_ope
 from .protocols import Protocol, get_protocol, resolve_protocol
-from .result_io import (
-    atomic_write_text,
-    find_result_file,
-    read_results,
-    write_got10k_results,
-    write_otb_results,
-)
 
 __all__ = [
     "OPEReport",
@@ -134,7 +129,7 @@ def run_ope(
     Args:
         tracker: anything with ``track(frame_paths, init_box_xywh) -> TrackSequenceResult``
             (``SiamTracker``, ``OpenCVTracker``).
-        sequences: ``siamtrack.data.sequences.Sequence`` objects.
+        sequences: ``siamtrack.io.Sequence`` objects.
         tracker_name: name for results/tables (default: the tracker's ``name`` or class name).
         result_dir: if given, results are written as ``result_format`` ("otb" or "got10k")
             under ``<result_dir>/<tracker_name>/``; existing ones are reused unless ``overwrite``.
@@ -270,7 +265,7 @@ def save_reports_json(reports: Sequence[OPEReport], path: PathLike) -> Path:
         "protocol_description": description,
         "trackers": [r.to_dict() for r in reports],
     }
-    return atomic_write_text(path, json.dumps(payload, indent=1) + "\n")
+    return write_text(path, json.dumps(payload, indent=1) + "\n")
 
 
 def plot_reports(reports: Sequence[OPEReport], output_dir: PathLike) -> Dict[str, Path]:
@@ -285,7 +280,7 @@ def plot_reports(reports: Sequence[OPEReport], output_dir: PathLike) -> Dict[str
         return plot_ope(overall_by_tracker, output_dir)
     curves = {n: o["success_curve"] for n, o in overall_by_tracker.items()}
     scores = {n: o[protocol.success_key] for n, o in overall_by_tracker.items()}
-    path = _plot_curves(
+    path = plot_curves(
         curves,
         scores,
         protocol.success_thresholds,

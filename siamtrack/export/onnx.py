@@ -18,13 +18,14 @@ import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Union
+from typing import Dict, List, Optional, Union
 
+import onnx
 import torch
 from torch import nn
 
+from ..io.files import atomic_output
 from ..modeling import TemplateBranch, TrackStep, fold_batchnorm
-from ..utils.files import atomic_output
 
 __all__ = [
     "TEMPLATE_FILE",
@@ -32,6 +33,7 @@ __all__ = [
     "SiameseGraphs",
     "export_siamese_graphs",
     "load_siamese_graphs",
+    "import_onnxruntime",
     "OPSET",
 ]
 
@@ -70,9 +72,17 @@ class SiameseGraphs:
         return paths
 
 
-def _export(module: nn.Module, args, input_names, output_names) -> bytes:
+def export_graph(
+    module: nn.Module,
+    args,
+    input_names,
+    output_names,
+    dynamic_axes: Optional[Dict[str, Dict[int, str]]] = None,
+) -> bytes:
+    """Trace ``module`` to ONNX bytes; ``dynamic_axes`` defaults to a dynamic batch everywhere."""
     buffer = io.BytesIO()
-    dynamic = {name: {0: "batch"} for name in list(input_names) + list(output_names)}
+    names = list(input_names) + list(output_names)
+    dynamic = {name: {0: "batch"} for name in names} if dynamic_axes is None else dynamic_axes
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer chatter about shapes turned into constants
         torch.onnx.export(
@@ -89,9 +99,7 @@ def _export(module: nn.Module, args, input_names, output_names) -> bytes:
     return buffer.getvalue()
 
 
-def _with_metadata(data: bytes, metadata: Dict[str, str]) -> bytes:
-    import onnx
-
+def with_metadata(data: bytes, metadata: Dict[str, str]) -> bytes:
     model = onnx.load_from_string(data)
     del model.metadata_props[:]
     for key, value in sorted(metadata.items()):
@@ -127,13 +135,13 @@ def export_siamese_graphs(model: nn.Module, *, fold: bool = True) -> SiameseGrap
         "num_features": len(features),
         "meta_architecture": type(model).__name__,
     }
-    template_graph = _export(TemplateBranch(model), (template,), ["template"], names)
-    track_graph = _export(
+    template_graph = export_graph(TemplateBranch(model), (template,), ["template"], names)
+    track_graph = export_graph(
         TrackStep(model), (search, *features), ["search"] + names, ["scores", "boxes_cxcywh"]
     )
     metadata = {k: str(v) for k, v in metadata.items()}
     return SiameseGraphs(
-        _with_metadata(template_graph, metadata), _with_metadata(track_graph, metadata), metadata
+        with_metadata(template_graph, metadata), with_metadata(track_graph, metadata), metadata
     )
 
 
@@ -144,8 +152,6 @@ def load_siamese_graphs(folder: PathLike) -> SiameseGraphs:
         FileNotFoundError: a file is missing.
         ValueError: a file is not one of siamtrack's graphs (no metadata) or the two disagree.
     """
-    import onnx
-
     folder = Path(folder)
     blobs, metadata = {}, []
     for name in (TEMPLATE_FILE, TRACK_FILE):
@@ -171,3 +177,16 @@ def load_siamese_graphs(folder: PathLike) -> SiameseGraphs:
     if metadata[0] != metadata[1]:
         raise ValueError(f"{folder}: {TEMPLATE_FILE} and {TRACK_FILE} come from different models")
     return SiameseGraphs(blobs[TEMPLATE_FILE], blobs[TRACK_FILE], metadata[0])
+
+
+def import_onnxruntime():
+    """The ``onnxruntime`` module (an optional dependency at run time: the onnxruntime backend
+    and export checks need it), or an ImportError saying how to install it."""
+    try:
+        import onnxruntime
+    except ImportError as error:
+        raise ImportError(
+            "TRACKER.BACKEND 'onnxruntime' needs the onnxruntime package: pip install "
+            "onnxruntime (or onnxruntime-gpu for CUDA), or use TRACKER.BACKEND torch"
+        ) from error
+    return onnxruntime

@@ -19,6 +19,8 @@ says how to install it.
 
 import numpy as np
 
+from ..tracking import SiamTracker
+
 __all__ = ["Got10kTracker"]  # noqa: F822  (built lazily by __getattr__)
 
 _CLASSES = {}
@@ -53,8 +55,6 @@ def _build_class(base):
         def __init__(self, tracker, name: str = "SiamRPN++"):
             super().__init__(name=name, is_deterministic=True)
             if not hasattr(tracker, "update"):
-                from ..tracking import SiamTracker
-
                 tracker = SiamTracker(tracker)
             self.tracker = tracker
 

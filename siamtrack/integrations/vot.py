@@ -61,10 +61,17 @@ Protocol details:
 import argparse
 import contextlib
 import logging
+import pickle
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
+import cv2
 import numpy as np
+
+from .. import __version__
+from ..cli import bad_input_message, config_from_args
+from ..io.images import UnreadableImageError, read_image_bgr
+from ..tracking import SiamTracker
 
 __all__ = [
     "region_to_box_xywh",
@@ -141,15 +148,11 @@ def trax_image_to_bgr(image: Any) -> np.ndarray:
     Raises:
         VotSessionError: for other image types, 16-bit memory images or undecodable data.
     """
-    import cv2
-
-    from ..utils.video import read_image_bgr
-
     image_type = image.type() if callable(getattr(image, "type", None)) else None
     if image_type == "path":
         try:
             return read_image_bgr(image.path())
-        except ValueError as error:
+        except UnreadableImageError as error:
             raise VotSessionError(str(error)) from None
     if image_type == "memory":
         array = image.array()
@@ -232,8 +235,9 @@ def serve(server, tracker_factory: Callable[[], Any]) -> int:
     except trax.TraxException as error:  # the client went away or broke the protocol
         print(f"{PROG}: error: TraX connection lost: {error}", file=sys.stderr)
         return 1
-    except (ValueError, OSError) as error:  # bad input: one line, reason sent to the client
-        message = str(error).replace("\n", " ")
+    except (ValueError, OSError, KeyError, pickle.UnpicklingError) as error:
+        # bad input: one line on stderr, the same reason sent to the client
+        message = bad_input_message(error).replace("\n", " ")
         print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)  # before the client stops
         _quit(server, message)  # reading the tracker's output at the quit message
         return 2
@@ -251,14 +255,12 @@ def _quit(server, reason: str) -> None:
 
 def open_trax_server(trax):
     """TraX handshake on stdin/stdout (or ``TRAX_SOCKET`` / ``TRAX_IN`` + ``TRAX_OUT``)."""
-    from .. import __version__
-
     return trax.Server(
         list(REGION_FORMATS),
         list(IMAGE_FORMATS),
         image_channels=["color"],
         tracker_name="siamtrack",
-        tracker_description=f"SiamRPN++ (siamtrack {__version__})",
+        tracker_description=f"siamtrack {__version__}",
         tracker_family="siamese",
         multiobject=False,
     )
@@ -269,8 +271,17 @@ def get_parser() -> argparse.ArgumentParser:
         prog=f"python -m {PROG}",
         description="TraX tracker server for the VOT toolkit (protocol = trax in trackers.ini).",
     )
-    parser.add_argument("--config-file", required=True, metavar="FILE", help="model config (yaml)")
-    parser.add_argument("--weights", help="siamtrack or pysot checkpoint (sets MODEL.WEIGHTS)")
+    parser.add_argument(
+        "--config-file", metavar="FILE", help="model config (yaml); optional with a zoo --weights"
+    )
+    parser.add_argument(
+        "--weights", help="checkpoint file or model zoo name (nanotrack_v3, ...): MODEL.WEIGHTS"
+    )
+    parser.add_argument(
+        "--trust-weights",
+        action="store_true",
+        help="load the weights file with full unpickling (only for files you trust)",
+    )
     parser.add_argument(
         "--device", help="cpu, cuda, cuda:1 ... (default: MODEL.DEVICE, cpu without GPU)"
     )
@@ -284,16 +295,9 @@ def get_parser() -> argparse.ArgumentParser:
 
 
 def build_tracker(args: argparse.Namespace):
-    """``SiamTracker`` from the command line (``--config-file``, ``--weights``, ``--opts``,
-    ``--device``); errors name the file or option that is wrong."""
-    from ..config import load_config
-    from ..tracking import SiamTracker
-
-    cfg = load_config(args.config_file, args.opts)
-    if args.weights:
-        cfg.MODEL.WEIGHTS = args.weights
-    cfg.freeze()
-    return SiamTracker(cfg, device=args.device)
+    """``SiamTracker`` from the command line (``--config-file``, ``--weights``,
+    ``--trust-weights``, ``--opts``, ``--device``); errors name the file or option."""
+    return SiamTracker(config_from_args(args), device=args.device)
 
 
 def main(argv: Optional[List[str]] = None) -> int:

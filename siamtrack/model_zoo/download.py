@@ -2,7 +2,7 @@
 
 Standard library (``urllib``) plus ``tqdm`` for the progress bar; no torch, no detectron2.
 The body is streamed into a temporary file next to the destination
-(:func:`siamtrack.utils.files.atomic_output`) and hashed on the fly; only a complete file
+(:func:`siamtrack.io.files.atomic_output`) and hashed on the fly; only a complete file
 with the expected sha256 is renamed into place. Any failure (HTTP error, refused connection,
 timeout, truncated body, wrong bytes, Ctrl-C) removes the temporary file and leaves the
 destination untouched.
@@ -18,7 +18,7 @@ from typing import Optional, Union
 
 from tqdm import tqdm
 
-from ..utils.files import atomic_output
+from ..io.files import atomic_output
 
 __all__ = [
     "WeightsUnavailableError",
@@ -168,8 +168,6 @@ def download_file(
                     expected_sha256=sha256,
                     actual_sha256=actual,
                 )
-            # mkstemp creates the temporary file 0600; give the result the usual permissions
-            os.chmod(temp_path, 0o666 & ~_current_umask())
     except WeightsUnavailableError:
         raise
     except urllib.error.HTTPError as exc:
@@ -199,17 +197,3 @@ def _describe(reason: object, timeout_s: float) -> str:
     if isinstance(reason, BaseException):
         return f"{type(reason).__name__}: {reason}" if str(reason) else type(reason).__name__
     return str(reason)
-
-
-def _current_umask() -> int:
-    """The process umask, read from /proc when possible (setting it to read it is racy)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask

@@ -1,4 +1,5 @@
-"""Anchors of the Siamese RPN: shapes, the grid on the score map, and box decoding (spec §6).
+"""Anchors of the Siamese RPN: shapes, the grid on the score map, and box decoding
+(``docs/siamrpnpp.md#network``).
 
 All boxes are in continuous search-crop pixel coordinates (pixel ``j`` covers ``[j, j + 1)``,
 the crop centre of an S x S crop is ``S / 2``).

@@ -1,4 +1,4 @@
-"""Training targets (spec §8) and losses (spec §9) of the Siamese RPN.
+"""Training targets and losses of the Siamese RPN (``docs/siamrpnpp.md#training-recipe``).
 
 Labels per anchor: 1 positive, 0 negative, -1 ignored; shape (A, H, W) per pair.
 

@@ -1,4 +1,5 @@
-"""Neck: per-level 1x1 conv + BN to a common width, centre crop of template features (spec §3).
+"""Neck: per-level 1x1 conv + BN to a common width, centre crop of template features
+(``docs/siamrpnpp.md#network``).
 
 pysot's ``AdjustAllLayer`` crops the central 7x7 of a feature map whenever it is narrower than
 20 cells; here the crop is applied to the template branch only (same result for 127/255 crops,

@@ -1,4 +1,4 @@
-"""Depthwise cross-correlation RPN heads (spec §4) and their registry.
+"""Depthwise cross-correlation RPN heads (``docs/siamrpnpp.md#network``) and their registry.
 
 A head maps template features and search features (lists, one tensor per level, all with the
 neck's width) to classification logits (B, 2A, H, W) and box deltas (B, 4A, H, W), in pysot's

@@ -73,7 +73,7 @@ class SiameseRPN(SiameseNetwork):
                 (pysot: 0 and 1 on raw BGR 0-255).
             input_format: "BGR" (inputs used as given) or "RGB" (inputs, always BGR, are
                 flipped to RGB before normalisation; for torchvision ImageNet weights).
-            anchor_stride, anchor_ratios, anchor_scales: anchor shapes (spec §6); the stride
+            anchor_stride, anchor_ratios, anchor_scales: anchor shapes (``docs/siamrpnpp.md``); the stride
                 must equal the network's.
             iou_thresholds: [negative below, positive at or above].
             positive_num, negative_num: sampled anchors per positive pair.
@@ -200,7 +200,7 @@ class SiameseRPN(SiameseNetwork):
     def label_anchors(
         self, boxes_xyxy: torch.Tensor, is_negative: torch.Tensor
     ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Training targets of a batch (spec §8, see ``losses.py``).
+        """Training targets of a batch (see ``losses.py``).
 
         Args:
             boxes_xyxy: (B, 4) target (or distractor) boxes in search-crop coordinates.

@@ -4,9 +4,10 @@ The graphs (``siamtrack/export/onnx.py``: ``template.onnx`` and ``track.onnx``, 
 folded, dynamic batch) are either exported from the model in memory when the backend is built
 (about a second for NanoTrack) or read from a folder written by ``tools/export_onnx.py``, in
 which case no PyTorch model is built at all. Same interface as ``TorchBackend``
-(``inference.py``); outputs equal the eager float32 model up to float rounding.
+(``backends.py``); outputs equal the eager float32 model up to float rounding.
 
-onnxruntime is imported here only, with a clear error when it is missing. Threads: as many
+onnxruntime is imported when a backend is built (``export.onnx.import_onnxruntime``: a clear
+error when it is missing). Threads: as many
 intra-op threads as ``torch.get_num_threads()`` (so ``torch.set_num_threads`` governs both
 backends). CUDA: the CUDA execution provider when the device is CUDA and the installed
 onnxruntime has it (``onnxruntime-gpu``), else an error naming what to install.
@@ -19,25 +20,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..export.onnx import SiameseGraphs, export_siamese_graphs, load_siamese_graphs
-from .inference import check_network_contract, model_device, resolve_device, same_container
+from ..export.onnx import (
+    SiameseGraphs,
+    export_siamese_graphs,
+    import_onnxruntime,
+    load_siamese_graphs,
+)
+from .network_contract import check_network_contract, model_device, resolve_device, same_container
 from .options import InferenceOptions
 
-__all__ = ["OnnxRuntimeBackend", "import_onnxruntime"]
+__all__ = ["OnnxRuntimeBackend"]
 
 logger = logging.getLogger(__name__)
-
-
-def import_onnxruntime():
-    """The ``onnxruntime`` module, or an ImportError saying how to install it."""
-    try:
-        import onnxruntime
-    except ImportError as error:
-        raise ImportError(
-            "TRACKER.BACKEND 'onnxruntime' needs the onnxruntime package: pip install "
-            "onnxruntime (or onnxruntime-gpu for CUDA), or use TRACKER.BACKEND torch"
-        ) from error
-    return onnxruntime
 
 
 class OnnxRuntimeBackend:

@@ -1,4 +1,4 @@
-"""SiamRPN++ box selection and state update (spec §11.3), pure numpy, continuous coordinates.
+"""SiamRPN++ box selection and state update (``docs/siamrpnpp.md#tracker``), pure numpy, continuous coordinates.
 
 The network gives, for every anchor ``(a, row, col)``, a foreground probability and a decoded
 box ``(cx, cy, w, h)`` in search-crop pixels (crop centre ``S/2``). The tracker then
@@ -98,7 +98,7 @@ def select_best(
     penalty_k: float,
     window_influence: float,
 ) -> Selection:
-    """Pick the anchor with the best penalised, windowed score (spec §11.3 steps 3-5).
+    """Pick the anchor with the best penalised, windowed score.
 
     Args:
         scores: (A, H, W) foreground probabilities.
@@ -135,7 +135,7 @@ def update_target(
     image_hw: Tuple[int, int],
     min_size: float,
 ) -> Tuple[np.ndarray, np.ndarray]:
-    """New target centre and size from the selected box (spec §11.3 steps 5-7).
+    """New target centre and size from the selected box.
 
     Args:
         center_xy: float64 (2,), current centre in image pixels.

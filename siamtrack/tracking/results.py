@@ -1,19 +1,18 @@
-"""Result types of the online trackers and the per-sequence loop that fills them (no torch).
+"""Result types of the online trackers (no torch).
 
-Boxes are top-left ``xywh`` in continuous image coordinates (see ``siamtrack/utils/boxes.py``),
+Boxes are top-left ``xywh`` in continuous image coordinates (``docs/conventions.md#boxes``),
 in the same convention as the initial box the tracker was given.
 """
 
-import os
-import time
-from dataclasses import dataclass
-from typing import Dict, Iterable, List, Union
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from typing import Dict, Hashable, List, Mapping, Union
 
 import numpy as np
 
-from ..utils.video import read_image_bgr
+from ..utils.timing import updates_per_second
 
-__all__ = ["TrackResult", "TrackSequenceResult", "INIT_FRAME_SCORE", "track_frames"]
+__all__ = ["TrackResult", "MultiTrackResult", "TrackSequenceResult", "INIT_FRAME_SCORE"]
 
 # Score reported for frame 0 of a sequence: the initial box is given, not predicted.
 INIT_FRAME_SCORE = 1.0
@@ -28,11 +27,14 @@ class TrackResult:
         score: the raw (not penalised, not thresholded) foreground probability of the selected
             anchor, in [0, 1]. Deciding whether the target is lost is the caller's call.
         frame_index: 0 for the frame given to ``init``, then 1, 2, ... per ``update`` call.
+        lost: the score has stayed below the tracker's ``lost_score`` for ``lost_frames``
+            frames in a row (the target is still searched for).
     """
 
     box_xywh: np.ndarray
     score: float
     frame_index: int
+    lost: bool = False
 
     def __post_init__(self):
         box = np.array(self.box_xywh, dtype=np.float64).reshape(-1)
@@ -42,10 +44,66 @@ class TrackResult:
         object.__setattr__(self, "box_xywh", box)
         object.__setattr__(self, "score", float(self.score))
         object.__setattr__(self, "frame_index", int(self.frame_index))
+        object.__setattr__(self, "lost", bool(self.lost))
 
     def as_pysot_dict(self) -> Dict[str, Union[List[float], float]]:
         """The dict pysot's ``tracker.track(img)`` returns: ``{'bbox': [x, y, w, h], 'best_score'}``."""
         return {"bbox": self.box_xywh.tolist(), "best_score": self.score}
+
+    def unreadable(self, frame_index: int) -> "TrackResult":
+        """This box again for frame ``frame_index``, which could not be read (NaN score)."""
+        return replace(self, score=float("nan"), frame_index=frame_index)
+
+    @staticmethod
+    def collect(records) -> "TrackSequenceResult":
+        """The ``TrackSequenceResult`` of a run's ``FrameRecord`` list (``loop.py``)."""
+        return TrackSequenceResult.from_records(records)
+
+
+@dataclass(frozen=True)
+class MultiTrackResult:
+    """The answer of a multi-target tracker for one frame.
+
+    Attributes:
+        targets: ``{target id: TrackResult}`` of every tracked target, in the order they were
+            added.
+        frame_index: as ``TrackResult.frame_index``.
+    """
+
+    targets: Mapping[Hashable, TrackResult]
+    frame_index: int
+
+    def __post_init__(self):
+        object.__setattr__(self, "targets", OrderedDict(self.targets))
+        object.__setattr__(self, "frame_index", int(self.frame_index))
+
+    def items(self):
+        return self.targets.items()
+
+    def __getitem__(self, target_id) -> TrackResult:
+        return self.targets[target_id]
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def unreadable(self, frame_index: int) -> "MultiTrackResult":
+        """These boxes again for frame ``frame_index``, which could not be read (NaN scores)."""
+        targets = {i: r.unreadable(frame_index) for i, r in self.targets.items()}
+        return MultiTrackResult(targets, frame_index)
+
+    @staticmethod
+    def collect(records) -> Dict[Hashable, "TrackSequenceResult"]:
+        """One ``TrackSequenceResult`` per target of the first record, over the frames the
+        target was tracked in (its rows from the frame it was added)."""
+        sequences = {}
+        for target_id in records[0].result.targets:
+            rows = [r for r in records if target_id in r.result.targets]
+            sequences[target_id] = TrackSequenceResult(
+                np.stack([r.result[target_id].box_xywh for r in rows]),
+                np.asarray([r.result[target_id].score for r in rows], dtype=np.float64),
+                np.asarray([r.seconds for r in rows], dtype=np.float64),
+            )
+        return sequences
 
 
 @dataclass(frozen=True)
@@ -80,36 +138,14 @@ class TrackSequenceResult:
 
     @property
     def fps(self) -> float:
-        """Frames per second over the tracked frames (frame 0's ``init`` excluded)."""
-        total = float(np.sum(self.times[1:]))
-        return (len(self.times) - 1) / total if total > 0 else float("nan")
+        """Tracker updates per second (``updates_per_second``)."""
+        return updates_per_second(self.times)
 
-
-def track_frames(tracker, frames: Iterable, init_box_xywh) -> TrackSequenceResult:
-    """Run a tracker with ``init(image, box)`` / ``update(image) -> TrackResult`` over frames.
-
-    Args:
-        tracker: e.g. ``SiamTracker`` or an OpenCV baseline.
-        frames: BGR uint8 images and/or image file paths, in order.
-        init_box_xywh: ``[x, y, w, h]`` of the target in the first frame.
-
-    Returns:
-        TrackSequenceResult; row 0 is ``init_box_xywh`` (score ``INIT_FRAME_SCORE``), row k
-        frame k; times are the seconds spent in ``init`` / ``update``.
-    """
-    boxes, scores, times = [], [], []
-    for index, frame in enumerate(frames):
-        image = read_image_bgr(frame) if isinstance(frame, (str, os.PathLike)) else frame
-        start = time.perf_counter()
-        if index == 0:
-            tracker.init(image, init_box_xywh)
-            box, score = np.asarray(init_box_xywh, dtype=np.float64), INIT_FRAME_SCORE
-        else:
-            result = tracker.update(image)
-            box, score = result.box_xywh, result.score
-        times.append(time.perf_counter() - start)
-        boxes.append(box)
-        scores.append(score)
-    if not boxes:
-        raise ValueError("track() got no frames")
-    return TrackSequenceResult(np.stack(boxes), np.asarray(scores), np.asarray(times))
+    @classmethod
+    def from_records(cls, records) -> "TrackSequenceResult":
+        """From the ``FrameRecord`` list of a single-target run (``loop.py``)."""
+        return cls(
+            np.stack([r.result.box_xywh for r in records]),
+            np.asarray([r.result.score for r in records], dtype=np.float64),
+            np.asarray([r.seconds for r in records], dtype=np.float64),
+        )

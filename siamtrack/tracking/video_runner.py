@@ -1,35 +1,104 @@
-"""Track one target through a video / image list / camera and write the outputs.
+"""Track through a video / image list / camera and write the outputs: a thin loop over writers.
 
-This is the library side of ``tools/track_video.py``. Outputs:
+``track_video`` drives the one tracking loop (``loop.iterate_tracking``) over a
+``FrameSource`` and hands every ``FrameRecord`` to its writers:
 
-- an annotated video (box, frame index, score), written through ``SafeVideoWriter``;
-- a boxes file (``.txt`` OTB lines, ``.csv`` or ``.json`` with frame index and score), one row
-  per frame including frame 0 (the initial box, score 1.0).
+- ``AnnotatedVideoWriter``: the frames with the box, frame index and score drawn (several
+  targets: each in its own colour with its id), through ``SafeVideoWriter`` (an unreadable
+  frame repeats the previous frame, labelled "unreadable");
+- ``BoxesFileWriter``: one row per frame including frame 0 (the initial box, score 1.0):
+  ``.txt`` OTB lines, ``.csv`` / ``.json`` with frame index and score; several targets: a
+  ``target`` column, ``.txt`` one file per target (``siamtrack.io.results``).
 
-Corrupt frames are skipped with a warning and keep their row: the box of the previous frame is
-repeated with a NaN score (the video repeats the previous frame, labelled "unreadable"). If the
-run stops early (error or Ctrl-C), both outputs are closed properly and hold the frames done so
-far; existing files are never replaced unless ``overwrite``.
+The tracker may be a ``SiamTracker`` (one box) or a ``MultiTargetTracker`` (several).
+
+Unreadable frames follow the loop's rule (the previous box again, NaN score). If the run stops
+early (an error or Ctrl-C), every writer is closed properly and holds the frames done so far;
+existing files are never replaced unless ``overwrite``.
 """
 
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 
 import numpy as np
 from tqdm import tqdm
 
-from ..evaluation.result_io import BOXES_FILE_FORMATS, write_boxes_file
+from ..io.files import check_output_path
+from ..io.results import BOXES_FILE_FORMATS, write_boxes_file, write_targets_boxes_file
+from ..io.video import FrameSource, SafeVideoWriter
 from ..utils.boxes import check_box_in_image
-from ..utils.video import FrameSource, SafeVideoWriter, check_output_path
-from ..utils.visualization import draw_track_result
-from .results import INIT_FRAME_SCORE, TrackSequenceResult
+from ..utils.visualization import draw_targets, draw_track_result
+from .loop import FrameRecord, iterate_tracking
+from .results import MultiTrackResult, TrackSequenceResult
 
-__all__ = ["track_video", "VideoTrackingSummary"]
+__all__ = ["AnnotatedVideoWriter", "BoxesFileWriter", "VideoTrackingSummary", "track_video"]
 
 logger = logging.getLogger(__name__)
+
+
+class AnnotatedVideoWriter:
+    """Writes each frame with the tracker's result drawn on it (``SafeVideoWriter``)."""
+
+    def __init__(self, path, fps: float, overwrite: bool = False):
+        self.path = check_output_path(path, overwrite, "output video")
+        self.fps = fps
+        self.overwrite = overwrite
+        self._writer: Optional[SafeVideoWriter] = None
+        self._last_frame: Optional[np.ndarray] = None
+
+    def write(self, record: FrameRecord) -> None:
+        if record.readable:
+            self._last_frame = record.image
+        result = record.result
+        note = "" if record.readable else "unreadable"
+        if isinstance(result, MultiTrackResult):
+            targets = [(i, r.box_xywh, r.score, r.lost) for i, r in result.items()]
+            image = draw_targets(self._last_frame, targets, record.index, note=note)
+        else:
+            image = draw_track_result(
+                self._last_frame, result.box_xywh, record.index, result.score, note=note
+            )
+        if self._writer is None:
+            height, width = image.shape[:2]
+            self._writer = SafeVideoWriter(self.path, self.fps, (width, height), self.overwrite)
+        self._writer.write(image)
+
+    def close(self, completed: bool) -> Optional[Path]:
+        return self._writer.close(keep=True) if self._writer is not None else None
+
+
+class BoxesFileWriter:
+    """Collects one row per frame and writes the boxes file when closed."""
+
+    def __init__(self, path, overwrite: bool = False):
+        if Path(path).suffix.lower() not in BOXES_FILE_FORMATS:
+            raise ValueError(f"boxes file '{path}': extension must be one of {BOXES_FILE_FORMATS}")
+        self.path = check_output_path(path, overwrite, "boxes file")
+        self.overwrite = overwrite
+        self._records: List[FrameRecord] = []
+
+    def write(self, record: FrameRecord) -> None:
+        self._records.append(record)
+
+    def close(self, completed: bool):
+        """The file written (several targets: the list of files), or None."""
+        if not self._records:
+            return None
+        if not isinstance(self._records[0].result, MultiTrackResult):
+            result = TrackSequenceResult.from_records(self._records)
+            return write_boxes_file(
+                self.path, result.boxes_xywh, result.scores, overwrite=self.overwrite
+            )
+        tracks = {}
+        for record in self._records:
+            for target_id, target in record.result.items():
+                frames, boxes, scores = tracks.setdefault(target_id, ([], [], []))
+                frames.append(record.index)
+                boxes.append(target.box_xywh)
+                scores.append(target.score)
+        return write_targets_boxes_file(self.path, tracks, overwrite=self.overwrite)
 
 
 @dataclass
@@ -37,22 +106,27 @@ class VideoTrackingSummary:
     """What ``track_video`` did.
 
     Attributes:
-        result: boxes (N, 4), scores (N,) and times (N,) of every frame read (row k = frame k).
+        result: boxes (N, 4), scores (N,) and times (N,) of every frame read (row k = frame k);
+            several targets: ``{target id: TrackSequenceResult}``.
         bad_frames: indices of frames that could not be decoded (their rows repeat a box).
-        output_video / boxes_file: files written (None if not requested).
+        outputs: files written by the writers, in writer order (None where nothing was).
         completed: False if the run stopped early (the outputs then hold the frames done).
     """
 
     result: TrackSequenceResult
     bad_frames: List[int] = field(default_factory=list)
-    output_video: Optional[Path] = None
-    boxes_file: Optional[Path] = None
+    outputs: List[Optional[Path]] = field(default_factory=list)
     completed: bool = True
 
     @property
     def fps(self) -> float:
-        """Tracking speed over frames 1..N-1 (``update`` calls only)."""
-        return self.result.fps
+        """Tracking speed over frames 1..N-1 (``update`` calls: one per frame for all targets)."""
+        first = (
+            self.result
+            if isinstance(self.result, TrackSequenceResult)
+            else next(iter(self.result.values()))
+        )
+        return first.fps
 
 
 def track_video(
@@ -61,31 +135,21 @@ def track_video(
     init_box_xywh=None,
     *,
     select_box: Optional[Callable[[np.ndarray], np.ndarray]] = None,
-    output_video=None,
-    boxes_file=None,
-    overwrite: bool = False,
+    writers: Sequence = (),
     show_progress: bool = True,
 ) -> VideoTrackingSummary:
-    """Run ``tracker`` (``init`` / ``update``) over ``source`` and write the outputs.
+    """Run ``tracker`` over ``source`` (the tracking loop) and feed every frame to ``writers``.
 
     Args:
-        tracker: a ``SiamTracker`` (or anything with its ``init`` / ``update``).
-        source: an open ``FrameSource`` (``open_frame_source``); not closed here.
-        init_box_xywh: ``[x, y, w, h]`` in the first frame; if None, ``select_box(frame)`` is
-            asked for it (e.g. an interactive ROI selector).
-        output_video: annotated video path (.mp4/.avi/.mkv) or None.
-        boxes_file: boxes table path (.txt/.csv/.json) or None.
-        overwrite: replace existing output files.
+        tracker: a ``SiamTracker`` (or anything the loop drives, ``loop.py``).
+        source: an open ``FrameSource`` (``siamtrack.io.open_frame_source``); not closed here.
+        init_box_xywh: ``[x, y, w, h]`` in the first frame (a ``MultiTargetTracker``: a list of
+            boxes, targets 0, 1, ...); if None, ``select_box(frame)`` is asked for one (e.g. an
+            interactive ROI selector).
+        writers: objects with ``write(FrameRecord)`` and ``close(completed) -> path``
+            (``AnnotatedVideoWriter``, ``BoxesFileWriter``); closed whatever happens.
         show_progress: tqdm bar (total = frame count when known).
     """
-    if output_video is not None:
-        check_output_path(output_video, overwrite, "output video")
-    if boxes_file is not None:
-        if Path(boxes_file).suffix.lower() not in BOXES_FILE_FORMATS:
-            raise ValueError(
-                f"boxes file '{boxes_file}': extension must be one of {BOXES_FILE_FORMATS}"
-            )
-        check_output_path(boxes_file, overwrite, "boxes file")
     frames = iter(source)
     first = next(frames, None)
     if first is None:
@@ -97,62 +161,40 @@ def track_video(
         if select_box is None:
             raise ValueError("no initial box given (init_box_xywh) and no way to select one")
         init_box_xywh = select_box(first_frame)
-    init_box = np.asarray(init_box_xywh, dtype=np.float64).reshape(-1)
     height, width = first_frame.shape[:2]
-    check_box_in_image(
-        init_box, first_frame.shape, name=f"init box for '{source.name}' ({width}x{height})"
-    )
+    boxes = np.asarray(init_box_xywh, dtype=np.float64).reshape(-1, 4)
+    for k, box in enumerate(boxes):
+        name = f"init box{f' of target {k}' if len(boxes) > 1 else ''}"
+        check_box_in_image(
+            box, first_frame.shape, name=f"{name} for '{source.name}' ({width}x{height})"
+        )
+    init = boxes[0] if np.ndim(init_box_xywh) == 1 else list(boxes)
 
-    boxes, scores, times = [], [], []
-    writer = None
+    def all_frames():
+        yield first_frame
+        for _, frame in frames:
+            yield frame
+
+    records: List[FrameRecord] = []
     completed = False
     progress = tqdm(
         total=source.num_frames, desc="tracking", unit="frame", disable=not show_progress
     )
     try:
-        start = time.perf_counter()
-        tracker.init(first_frame, init_box)
-        times.append(time.perf_counter() - start)
-        boxes.append(init_box)
-        scores.append(INIT_FRAME_SCORE)
-        if output_video is not None:
-            writer = SafeVideoWriter(output_video, source.fps, (width, height), overwrite=overwrite)
-            writer.write(draw_track_result(first_frame, init_box, 0, INIT_FRAME_SCORE))
-        progress.update(1)
-        last_frame = first_frame
-        for index, frame in frames:
-            if frame is None:  # corrupt frame: keep the row, repeat the previous box
-                boxes.append(boxes[-1])
-                scores.append(float("nan"))
-                times.append(0.0)
-                annotated = draw_track_result(last_frame, boxes[-1], index, note="unreadable")
-            else:
-                start = time.perf_counter()
-                result = tracker.update(frame)
-                times.append(time.perf_counter() - start)
-                boxes.append(result.box_xywh)
-                scores.append(result.score)
-                annotated = draw_track_result(frame, result.box_xywh, index, result.score)
-                last_frame = frame
-            if writer is not None:
-                writer.write(annotated)
+        for record in iterate_tracking(tracker, all_frames(), init):
+            records.append(record)
+            for writer in writers:
+                writer.write(record)
             progress.update(1)
         completed = True
     except KeyboardInterrupt:
-        logger.warning(f"interrupted after {len(boxes)} frames; writing what was tracked")
+        logger.warning(f"interrupted after {len(records)} frames; writing what was tracked")
     finally:
         progress.close()
-        video_path = writer.close(keep=True) if writer is not None else None
-        result = TrackSequenceResult(np.stack(boxes) if boxes else np.zeros((0, 4)), scores, times)
-        boxes_path = None
-        if boxes_file is not None and len(result):
-            boxes_path = write_boxes_file(
-                boxes_file, result.boxes_xywh, result.scores, overwrite=overwrite
-            )
-    return VideoTrackingSummary(
-        result=result,
-        bad_frames=list(source.bad_frames),
-        output_video=video_path,
-        boxes_file=boxes_path,
-        completed=completed,
+        outputs = [writer.close(completed) for writer in writers]
+    result = (
+        type(records[0].result).collect(records)
+        if records
+        else TrackSequenceResult(np.zeros((0, 4)), [], [])
     )
+    return VideoTrackingSummary(result, list(source.bad_frames), outputs, completed)

@@ -1,6 +1,6 @@
 """Box formats and conversions (pure numpy).
 
-Convention (STYLE §8): continuous pixel coordinates everywhere. A box ``[x, y, w, h]`` covers
+Convention (``docs/conventions.md#boxes``): continuous pixel coordinates everywhere. A box ``[x, y, w, h]`` covers
 ``x <= u < x + w``; its centre is ``(x + w/2, y + h/2)``; pixel ``i`` covers ``[i, i + 1)``.
 Public APIs take and return top-left ``xywh``; nothing here adds or subtracts 1.
 Every function accepts a single box of shape (4,) or an array of shape (N, 4).
@@ -72,7 +72,7 @@ def is_valid_xywh(boxes_xywh: ArrayLike) -> np.ndarray:
 def context_crop_side(width, height, context_amount: float):
     """Side of the square SiamFC/SiamRPN crop around a w x h target.
 
-    ``sqrt((w + a(w+h)) * (h + a(w+h)))`` with ``a = context_amount`` (spec §7.1, §11.2).
+    ``sqrt((w + a(w+h)) * (h + a(w+h)))`` with ``a = context_amount`` (SiamFC's context).
     Works element-wise on arrays.
     """
     context = context_amount * (np.asarray(width) + np.asarray(height))

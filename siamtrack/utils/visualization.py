@@ -2,13 +2,14 @@
 
 import os
 import sys
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
 
 __all__ = [
     "draw_track_result",
+    "draw_targets",
     "select_box_interactively",
     "why_no_gui",
     "PREDICTION_COLOR",
@@ -17,6 +18,12 @@ __all__ = [
 
 PREDICTION_COLOR = (0, 220, 0)  # BGR green
 GROUND_TRUTH_COLOR = (0, 0, 255)  # BGR red
+# One colour per target (BGR), in the order targets were added; lost targets are drawn grey.
+TARGET_COLORS = (
+    (0, 220, 0), (255, 128, 0), (0, 200, 255), (255, 0, 200), (0, 128, 255),
+    (200, 255, 0), (128, 0, 255), (255, 255, 0),
+)  # fmt: skip
+LOST_COLOR = (160, 160, 160)
 _TEXT_COLOR = (255, 255, 255)
 
 
@@ -72,6 +79,46 @@ def draw_track_result(
         1,
         cv2.LINE_AA,
     )
+    return image
+
+
+def draw_targets(
+    frame_bgr: np.ndarray,
+    targets: Sequence[Tuple[object, Sequence[float], float, bool]],
+    frame_index: int,
+    note: str = "",
+) -> np.ndarray:
+    """A copy of the frame with every target's box in its own colour, labelled with its id
+    and score (grey and marked "lost" when lost), and the frame index.
+
+    Args:
+        frame_bgr: HxWx3 uint8 BGR frame.
+        targets: ``(target id, box_xywh, score, lost)`` per target, in a stable order.
+        frame_index: shown as ``#<index>``.
+        note: extra text (e.g. "unreadable").
+    """
+    image = frame_bgr.copy()
+    thickness = max(1, int(round(min(image.shape[:2]) / 240)))
+    font_scale = max(0.4, min(image.shape[:2]) / 800)
+    for k, (target_id, box, score, lost) in enumerate(targets):
+        color = LOST_COLOR if lost else TARGET_COLORS[k % len(TARGET_COLORS)]
+        _draw_box(image, box, color, thickness)
+        x, y = (float(v) for v in box[:2])
+        if not np.isfinite([x, y]).all():
+            continue
+        label = f"{target_id}" + (
+            f" {score:.2f}" if score is not None and np.isfinite(score) else ""
+        )
+        label += " lost" if lost else ""
+        origin = (max(0, int(round(x))), max(12, int(round(y)) - 4))
+        cv2.putText(
+            image, label, origin, cv2.FONT_HERSHEY_SIMPLEX, font_scale, color, 1, cv2.LINE_AA
+        )
+    text = f"#{frame_index}" + (f"  {note}" if note else "")
+    (text_w, text_h), baseline = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
+    cv2.rectangle(image, (0, 0), (text_w + 8, text_h + baseline + 8), (0, 0, 0), thickness=-1)
+    cv2.putText(image, text, (4, text_h + 4), cv2.FONT_HERSHEY_SIMPLEX, font_scale, _TEXT_COLOR,
+                1, cv2.LINE_AA)  # fmt: skip
     return image
 
 

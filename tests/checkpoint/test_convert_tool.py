@@ -30,11 +30,12 @@ def test_convert_checks_and_never_overwrites(tmp_path, capsys):
     assert all(torch.equal(v, source.state_dict()[k]) for k, v in target.state_dict().items())
 
     before = out.read_bytes()
-    assert tool.main([str(pysot_file), str(out), "--config-file", ""]) == 1
-    assert "exists" in capsys.readouterr().err and out.read_bytes() == before
+    assert tool.main([str(pysot_file), str(out), "--config-file", ""]) == 2
+    assert "already exists; pass --force" in capsys.readouterr().err
+    assert out.read_bytes() == before
     # weights that do not fit the config: nothing is written
     bad_out = tmp_path / "bad.pth"
     config = REPO_ROOT / "configs" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
-    assert tool.main([str(pysot_file), str(bad_out), "--config-file", str(config)]) == 1
+    assert tool.main([str(pysot_file), str(bad_out), "--config-file", str(config)]) == 2
     assert "does not fit" in capsys.readouterr().err and not bad_out.exists()
     assert not list(tmp_path.glob("*.tmp"))

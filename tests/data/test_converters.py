@@ -29,9 +29,8 @@ from siamtrack.data.converters import (
     convert_imagenet_vid,
     convert_youtube_bb,
     parse_voc_xml,
-    tracks_to_json,
-    write_json,
 )
+from siamtrack.io import OutputExistsError, tracks_to_json, write_json
 from siamtrack.data.pair_sources import ImagePairSource, SequencePairSource
 
 from ..conftest import REPO_ROOT
@@ -335,7 +334,7 @@ def test_tracks_json_errors(tmp_path):
     write_json({"tracks": [bad]}, json_file, overwrite=True)
     with pytest.raises(ValueError, match=r"tracks.json: track 0 \('s'\).*2 frames, 1 boxes"):
         get_sequences("t_tracks")
-    with pytest.raises(FileExistsError, match="already exists"):
+    with pytest.raises(OutputExistsError, match="already exists"):
         write_json({}, json_file)
     _unregister("t_tracks")
 
@@ -398,15 +397,15 @@ def test_scripts_refuse_to_overwrite(tmp_path, capsys):
     output = tmp_path / "out" / "vid.json"
     output.parent.mkdir()
     output.write_text("mine")
-    assert vid_script.main(["--root", str(root), "--output", str(output)]) == 1
-    assert "already exists; pass --overwrite" in capsys.readouterr().err
+    assert vid_script.main(["--root", str(root), "--output", str(output)]) == 2
+    assert "already exists; pass --force" in capsys.readouterr().err
     assert output.read_text() == "mine"
-    assert vid_script.main(["--root", str(root), "--output", str(output), "--overwrite"]) == 0
+    assert vid_script.main(["--root", str(root), "--output", str(output), "--force"]) == 0
     assert "ILSVRC2015_train_00000000_00" in output.read_text()
 
     ytb = make_ytb(tmp_path / "ytb")
     (ytb / "bad.csv").write_text("vidA,0,5\n")
     args = ["--root", str(ytb), "--csv", str(ytb / "bad.csv"), "--output", str(tmp_path / "y.json")]
-    assert ytb_script.main(args) == 1
+    assert ytb_script.main(args) == 2
     assert "bad.csv:1: 3 columns" in capsys.readouterr().err
     assert not (tmp_path / "y.json").exists()

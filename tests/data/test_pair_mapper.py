@@ -76,7 +76,7 @@ def test_centred_crops_without_augmentation(scene_files):
     assert out["template"].shape == (3, 127, 127) and out["search"].shape == (3, 255, 255)
     assert out["template"].dtype == torch.uint8 and out["template"].is_contiguous()
     assert out["search_box_xyxy"].dtype == torch.float32 and out["is_negative"] is False
-    scale = 127 / context_crop_side(60, 40, 0.5)  # box size * 127 / s_z (spec §7.2)
+    scale = 127 / context_crop_side(60, 40, 0.5)  # box size * 127 / s_z
     w, h = 60 * scale, 40 * scale
     expected_template = [63.5 - w / 2, 63.5 - h / 2, 63.5 + w / 2, 63.5 + h / 2]
     expected_search = [127.5 - w / 2, 127.5 - h / 2, 127.5 + w / 2, 127.5 + h / 2]

@@ -47,7 +47,7 @@ def test_broken_sequences_are_reported(tmp_path, capsys):
     assert script.main([str(root)]) == 1
     assert "PROBLEMS FOUND" in capsys.readouterr().out
     assert script.main([str(good)]) == 0
-    assert script.main([str(tmp_path / "nothing")]) == 1
+    assert script.main([str(tmp_path / "nothing")]) == 2  # bad input, not a report
     assert "does not exist" in capsys.readouterr().err
 
 

@@ -9,7 +9,7 @@ import pytest
 from got10k.experiments import ExperimentGOT10k
 from got10k.utils.metrics import rect_iou
 
-from siamtrack.data.sequences import Sequence, load_sequence, load_sequences
+from siamtrack.io.sequences import Sequence, load_sequence, load_sequences
 from siamtrack.evaluation import (
     detect_protocol,
     evaluate,
@@ -20,8 +20,8 @@ from siamtrack.evaluation import (
     plot_reports,
     resolve_protocol,
     save_reports_json,
-    write_got10k_results,
 )
+from siamtrack.io import write_got10k_results
 from siamtrack.evaluation.ope import bounded_iou_xywh
 
 from .got10k_folder import SEQUENCES, make_predictions, read_ground_truth, write_got10k_val
@@ -145,7 +145,7 @@ def test_auto_picks_the_protocol_by_layout_and_an_override_wins(got10k_val, tmp_
     (lasot / "full_occlusion.txt").write_text("0,0,1")
     assert detect_protocol([load_sequence(lasot)]) == "lasot"
 
-    with pytest.raises(ValueError, match="different protocols.*--protocol"):
+    with pytest.raises(ValueError, match="different protocols.*protocol="):
         detect_protocol(otb_sequences + got10k_sequences)
 
     # an explicit protocol wins over the layout

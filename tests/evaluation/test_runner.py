@@ -6,15 +6,15 @@ import cv2
 import numpy as np
 import pytest
 
-from siamtrack.data.sequences import Sequence, load_sequence
+from siamtrack.io.sequences import Sequence, load_sequence
 from siamtrack.evaluation import (
     evaluate_results,
     format_table,
     plot_ope,
     run_ope,
     save_reports_json,
-    write_otb_results,
 )
+from siamtrack.io import write_otb_results
 from siamtrack.tracking.results import TrackSequenceResult
 
 
@@ -113,7 +113,7 @@ def test_run_ope_rejects_bad_input():
 
 
 def test_opencv_baseline_on_real_frames(shared_data):
-    from siamtrack.evaluation.baselines import OpenCVTracker, available_opencv_trackers
+    from siamtrack.tracking.opencv_trackers import OpenCVTracker, available_opencv_trackers
 
     names = available_opencv_trackers()
     if not names:

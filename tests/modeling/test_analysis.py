@@ -18,7 +18,9 @@ def _tool():
 
 def test_analyze_tiny_config(capsys):
     config = CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
-    report = _tool().main(["--config-file", str(config)])
+    tool = _tool()
+    report, _ = tool.analyze(tool.parse_args(["--config-file", str(config)]))
+    assert tool.main(["--config-file", str(config)]) == 0
     gmac, params = report["gmac"], report["parameters"]
     assert report["score_map"] == [5, 13, 13]
     assert params["total"] == params["backbone"] + params["neck"] + params["rpn_head"]
@@ -31,7 +33,8 @@ def test_analyze_tiny_config(capsys):
 
 def test_pysot_r50_matches_published_numbers():
     config = CONFIGS_DIR / "siamrpn_R_50_l234_dwxcorr.yaml"
-    report = _tool().main(["--config-file", str(config), "--json"])
+    tool = _tool()
+    report, _ = tool.analyze(tool.parse_args(["--config-file", str(config), "--json"]))
     assert report["parameters"]["total"] == 53_950_624
     gmac = report["gmac"]
     assert round(gmac["track_step_pysot"], 1) == 48.9  # pysot's figure (recomputes kernels)

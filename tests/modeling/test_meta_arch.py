@@ -30,7 +30,7 @@ SHRINK_R50 = [
 ALL_CONFIGS = sorted(
     str(p.relative_to(CONFIGS_DIR))
     for p in CONFIGS_DIR.rglob("*.yaml")
-    if p.name != "Base-SiamRPN.yaml" and p.parent.name != "nanotrack"
+    if p.name != "Base-SiamRPN.yaml" and "nanotrack" not in p.relative_to(CONFIGS_DIR).parts
 )
 
 

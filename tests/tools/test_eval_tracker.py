@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from siamtrack.data.sequences import load_sequence
-from siamtrack.evaluation import write_otb_results
+from siamtrack.io.sequences import load_sequence
+from siamtrack.io import write_otb_results
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def small_dataset(tmp_path, shared_data):
 
 
 def test_baseline_and_compare(eval_tracker_tool, small_dataset, tmp_path, capsys):
-    from siamtrack.evaluation.baselines import available_opencv_trackers
+    from siamtrack.tracking.opencv_trackers import available_opencv_trackers
 
     out = tmp_path / "out"
     for name in ("Crossing", "Deer"):  # an "oracle" tracker's files, written beforehand
@@ -108,8 +108,9 @@ def test_our_tracker_got10k_format(eval_tracker_tool, small_dataset, tmp_path, c
 def test_got10k_folder_gets_the_got10k_protocol_unless_overridden(
     eval_tracker_tool, tmp_path, capsys
 ):
-    from siamtrack.data.sequences import load_sequences
-    from siamtrack.evaluation import evaluate_results, write_got10k_results
+    from siamtrack.io.sequences import load_sequences
+    from siamtrack.evaluation import evaluate_results
+    from siamtrack.io import write_got10k_results
 
     from ..evaluation.got10k_folder import make_predictions, write_got10k_val
 

@@ -8,8 +8,8 @@ import sys
 import numpy as np
 import pytest
 
-from siamtrack.evaluation import read_boxes_file
-from siamtrack.utils.video import open_frame_source
+from siamtrack.io import read_boxes_file
+from siamtrack.io.video import open_frame_source
 
 from ..conftest import REPO_ROOT
 from ..tracking.tiny_model import write_tiny_config
@@ -163,7 +163,7 @@ def test_weights_are_loaded(track_video_tool, tiny_config, shared_data, tmp_path
     import torch
 
     from siamtrack.checkpoint import siamtrack_to_pysot_state_dict
-    from siamtrack.data.sequences import load_sequence
+    from siamtrack.io.sequences import load_sequence
     from siamtrack.tracking import InferenceOptions, SiamTracker
 
     from ..tracking.tiny_model import build_tiny_model, tiny_cfg

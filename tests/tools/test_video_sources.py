@@ -6,10 +6,11 @@ import cv2
 import numpy as np
 import pytest
 
-from siamtrack.evaluation import read_boxes_file
+from siamtrack.io import read_boxes_file
 from siamtrack.tracking import InferenceOptions, SiamTracker
-from siamtrack.tracking.video_runner import track_video
-from siamtrack.utils.video import SafeVideoWriter, check_output_path, open_frame_source
+from siamtrack.tracking import AnnotatedVideoWriter, BoxesFileWriter, track_video
+from siamtrack.io.files import OutputExistsError, check_output_path
+from siamtrack.io.video import SafeVideoWriter, open_frame_source
 
 from ..tracking.stub_models import ContentStubModel
 
@@ -98,7 +99,7 @@ def test_safe_video_writer_renames_and_never_clobbers(tmp_path):
             writer.write(np.full((48, 64, 3), 40 * k, np.uint8))
     assert target.is_file() and sorted(p.name for p in target.parent.iterdir()) == ["video.mp4"]
     assert len(list(open_frame_source(str(target)))) == 3
-    with pytest.raises(FileExistsError, match="--force"):
+    with pytest.raises(OutputExistsError, match="already exists"):
         SafeVideoWriter(target, 10.0, (64, 48))
     (tmp_path / "afile").write_text("x")
     with pytest.raises(OSError, match="cannot create the folder"):
@@ -114,7 +115,7 @@ class _InterruptingTracker:
         self.tracker, self.stop_at, self.calls = tracker, stop_at, 0
 
     def init(self, image, box):
-        self.tracker.init(image, box)
+        return self.tracker.init(image, box)
 
     def update(self, image):
         self.calls += 1
@@ -132,14 +133,11 @@ def test_track_video_rows_corrupt_frames_and_interrupt(tmp_path):
     (folder / "003.png").write_bytes(b"broken")
     tracker = SiamTracker(model=ContentStubModel(), inference=InferenceOptions.eager())
     with open_frame_source(str(folder)) as source:
-        summary = track_video(
-            tracker,
-            source,
-            [50, 40, 24, 30],
-            output_video=tmp_path / "o.mp4",
-            boxes_file=tmp_path / "b.csv",
-            show_progress=False,
-        )
+        writers = [
+            AnnotatedVideoWriter(tmp_path / "o.mp4", source.fps),
+            BoxesFileWriter(tmp_path / "b.csv"),
+        ]
+        summary = track_video(tracker, source, [50, 40, 24, 30], writers=writers, show_progress=False)
     assert summary.completed and summary.bad_frames == [3]
     index, boxes, scores = read_boxes_file(tmp_path / "b.csv")
     np.testing.assert_array_equal(index, np.arange(6))
@@ -150,14 +148,11 @@ def test_track_video_rows_corrupt_frames_and_interrupt(tmp_path):
 
     stopper = _InterruptingTracker(SiamTracker(model=ContentStubModel(), inference=InferenceOptions.eager()), stop_at=3)
     with open_frame_source(str(tmp_path / "v.mp4")) as source:
-        summary = track_video(
-            stopper,
-            source,
-            [50, 40, 24, 30],
-            output_video=tmp_path / "p.mp4",
-            boxes_file=tmp_path / "p.json",
-            show_progress=False,
-        )
+        writers = [
+            AnnotatedVideoWriter(tmp_path / "p.mp4", source.fps),
+            BoxesFileWriter(tmp_path / "p.json"),
+        ]
+        summary = track_video(stopper, source, [50, 40, 24, 30], writers=writers, show_progress=False)
     assert not summary.completed and len(summary.result) == 3
     assert len(read_boxes_file(tmp_path / "p.json")[0]) == 3
     assert len(list(open_frame_source(str(tmp_path / "p.mp4")))) == 3
@@ -174,14 +169,9 @@ def test_track_video_rejects_bad_boxes_and_existing_outputs(tmp_path):
             track_video(tracker, source, [500, 10, 20, 20], show_progress=False)
     (tmp_path / "mine.txt").write_text("keep me")
     with open_frame_source(str(tmp_path / "v.mp4")) as source:
-        with pytest.raises(FileExistsError, match="mine.txt"):
-            track_video(
-                tracker,
-                source,
-                [10, 10, 20, 20],
-                boxes_file=tmp_path / "mine.txt",
-                show_progress=False,
-            )
+        with pytest.raises(OutputExistsError, match="mine.txt"):
+            writers = [BoxesFileWriter(tmp_path / "mine.txt")]  # checked before any tracking
+            track_video(tracker, source, [10, 10, 20, 20], writers=writers, show_progress=False)
     assert (tmp_path / "mine.txt").read_text() == "keep me"
 
 
@@ -208,7 +198,7 @@ class _FakeCapture:
 
 
 def test_video_read_failures_mid_video_keep_indices():
-    from siamtrack.utils.video import FrameSource
+    from siamtrack.io.video import FrameSource
 
     source = FrameSource("fake.mp4", "video", capture=_FakeCapture(8, failing={3, 4}))
     items = list(source)

@@ -1,4 +1,4 @@
-"""Tiny models that follow the SiameseRPN inference contract (team brief), for tracker tests.
+"""Tiny models that follow the SiameseRPN inference contract (``siamtrack/modeling/siamese.py``), for tracker tests.
 
 ``encode_template(images (B,3,T,T)) -> features``; ``track(features, search (B,3,S,S)) ->
 output`` with ``scores`` (B, A, H, W) and ``boxes_cxcywh`` (B, A, H, W, 4) in absolute

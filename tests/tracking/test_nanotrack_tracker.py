@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from siamtrack.config import load_config
-from siamtrack.data.sequences import load_sequence
+from siamtrack.io.sequences import load_sequence
 from siamtrack.tracking import SiamTracker
 from siamtrack.utils.boxes import iou_xywh
 

@@ -100,7 +100,9 @@ def test_size_smoothing_follows_lr_times_penalty_times_score():
 def test_result_types_and_immutability():
     frames, box = _moving_sequence(3)
     tracker = SiamTracker(model=ContentStubModel(), inference=EAGER)
-    assert tracker.init(frames[0], box) is None
+    initial = tracker.init(frames[0], box)  # frame 0's result: the given box, score 1.0
+    assert initial.frame_index == 0 and initial.score == 1.0
+    np.testing.assert_array_equal(initial.box_xywh, box)
     result = tracker.update(frames[1])
     assert isinstance(result, TrackResult)
     assert result.box_xywh.shape == (4,) and result.box_xywh.dtype == np.float64
@@ -144,7 +146,7 @@ def test_box_clipped_when_prediction_leaves_the_image():
     assert tuple(result.box_xywh[2:]) == (320.0, 10.0)
 
 
-def test_track_sequence_result_rows_and_paths(tmp_path):
+def test_track_sequence_result_rows_and_paths(tmp_path, caplog):
     frames, box = _moving_sequence(4)
     paths = []
     for k, frame in enumerate(frames):
@@ -157,8 +159,14 @@ def test_track_sequence_result_rows_and_paths(tmp_path):
     np.testing.assert_array_equal(from_arrays.boxes_xywh[0], box)
     assert from_arrays.scores[0] == 1.0 and np.all(from_arrays.times >= 0)
     np.testing.assert_array_equal(from_arrays.boxes_xywh, from_paths.boxes_xywh)
-    with pytest.raises(ValueError, match="missing.png"):
-        tracker.track([paths[0], str(tmp_path / "missing.png")], box)
+    # the loop's rule for unreadable frames: the previous box again, NaN score, a warning
+    with caplog.at_level("WARNING"):
+        partial = tracker.track([paths[0], str(tmp_path / "missing.png"), paths[1]], box)
+    assert len(partial) == 3 and "missing.png" in caplog.text
+    np.testing.assert_array_equal(partial.boxes_xywh[1], partial.boxes_xywh[0])
+    assert np.isnan(partial.scores[1]) and partial.times[1] == 0.0
+    with pytest.raises(ValueError, match="missing.png"):  # the first frame must be readable
+        tracker.track([str(tmp_path / "missing.png"), paths[0]], box)
 
 
 def test_trackers_with_different_settings_share_a_model():

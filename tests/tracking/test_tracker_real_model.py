@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from siamtrack.data.sequences import load_sequence
+from siamtrack.io.sequences import load_sequence
 from siamtrack.tracking import InferenceOptions, SiamTracker
 
 from .tiny_model import TINY_PYSOT, TINY_STANDARD, build_tiny_model, tiny_cfg

@@ -9,12 +9,11 @@ Layouts (see datasets/README.md):
 - ``lasot``: ``<seq>/img/00000001.jpg ...`` + ``groundtruth.txt`` + ``full_occlusion.txt`` and
   ``out_of_view.txt`` (one comma-separated line of 0/1 each).
 
-Boxes are returned exactly as the files hold them (no 1-based/0-based shift, STYLE §8).
-Frames whose box is unknown (GOT-10k test split) hold NaN.
+Boxes are returned exactly as the files hold them (no 1-based/0-based shift:
+``docs/conventions.md#boxes``). Frames whose box is unknown (GOT-10k test split) hold NaN.
 """
 
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Union
@@ -22,8 +21,11 @@ from typing import List, Optional, Union
 import numpy as np
 
 from ..utils.boxes import is_valid_xywh
+from .images import is_image_file, list_image_files
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp")
+__all__ = ["LAYOUTS", "Sequence", "detect_layout", "find_sequence_folders", "load_sequence",
+           "load_sequences", "read_box_file"]  # fmt: skip
+
 LAYOUTS = ("generic", "got10k", "lasot")
 PathLike = Union[str, os.PathLike]
 
@@ -123,26 +125,6 @@ def _read_flags(path: Path, num_frames: int) -> np.ndarray:
     return _read_labels(path, num_frames) != 0
 
 
-def _natural_key(path: Path):
-    """Sort key that orders embedded numbers by value ("2.jpg" before "10.jpg")."""
-    return [
-        (0, int(part), "") if part.isdigit() else (1, 0, part)
-        for part in re.split(r"(\d+)", path.name)
-    ]
-
-
-def list_frames(folder: PathLike) -> List[str]:
-    """Image files of a folder in natural order (numbers by value); error if there are none."""
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"frame folder {folder} does not exist")
-    images = [p for p in folder.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS]
-    frames = [str(p) for p in sorted(images, key=_natural_key)]
-    if not frames:
-        raise FileNotFoundError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) in {folder}")
-    return frames
-
-
 def _check_counts(folder: Path, frames: List[str], boxes: np.ndarray) -> None:
     if len(frames) != len(boxes):
         raise ValueError(
@@ -158,7 +140,7 @@ def load_generic_sequence(folder: PathLike) -> Sequence:
     )
     if gt_file is None:
         raise FileNotFoundError(f"sequence {folder}: no groundtruth.txt")
-    frames = list_frames(folder / "img")
+    frames = list_image_files(folder / "img")
     boxes = read_box_file(gt_file)
     _check_counts(folder, frames, boxes)
     return Sequence(folder.name, frames, boxes, layout="generic")
@@ -166,7 +148,7 @@ def load_generic_sequence(folder: PathLike) -> Sequence:
 
 def load_got10k_sequence(folder: PathLike) -> Sequence:
     folder = Path(folder)
-    frames = list_frames(folder)
+    frames = list_image_files(folder)
     boxes = read_box_file(folder / "groundtruth.txt")
     if len(boxes) == 1 and len(frames) > 1:  # test split: only the initial box is public
         boxes = np.vstack([boxes, np.full((len(frames) - 1, 4), np.nan)])
@@ -182,7 +164,7 @@ def load_got10k_sequence(folder: PathLike) -> Sequence:
 
 def load_lasot_sequence(folder: PathLike) -> Sequence:
     folder = Path(folder)
-    frames = list_frames(folder / "img")
+    frames = list_image_files(folder / "img")
     boxes = read_box_file(folder / "groundtruth.txt")
     _check_counts(folder, frames, boxes)
     absent = np.zeros(len(frames), dtype=bool)
@@ -211,7 +193,7 @@ def detect_layout(folder: PathLike) -> Optional[str]:
         if (folder / "full_occlusion.txt").is_file() or (folder / "out_of_view.txt").is_file():
             return "lasot"
         return "generic"
-    if any(p.suffix.lower() in IMAGE_EXTENSIONS for p in folder.iterdir()):
+    if any(is_image_file(p) for p in folder.iterdir()):
         return "got10k"
     return None
 

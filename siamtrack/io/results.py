@@ -1,6 +1,6 @@
 """Reading and writing tracking results (pure numpy, no torch).
 
-Layouts (STYLE §8):
+Layouts (``docs/conventions.md#result-files``):
 
 - **OTB / pysot** (also UAV, LaSOT, NfS): ``<result_dir>/<tracker>/<seq>.txt``, one
   ``x,y,w,h`` line per frame, the initial box included.
@@ -9,11 +9,13 @@ Layouts (STYLE §8):
 - **Boxes table** of ``tools/track_video.py`` by extension: ``.txt`` is the OTB line format
   (row k = frame k, so it can be evaluated directly); ``.csv`` has a header
   ``frame,x,y,w,h,score``; ``.json`` holds ``{"box_format": "xywh", "frames": [{"frame",
-  "box_xywh", "score"}, ...]}`` (NaN scores become null).
+  "box_xywh", "score"}, ...]}`` (NaN scores become null). With several targets
+  (``write_targets_boxes_file``) the csv gains a ``target`` column (``frame,target,x,y,w,h,
+  score``), the json rows a ``"target"`` key, and ``.txt`` becomes one OTB file per target,
+  ``<stem>_<target><suffix>``.
 
 Numbers are written with Python's shortest round-trip repr, so reading gives back exactly what
-was written. Every file is written to a temporary name in the same folder and renamed, so a
-crash never leaves a truncated result behind.
+was written. Every file is written atomically (``files.write_text``).
 """
 
 import csv
@@ -22,12 +24,12 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from ..data.sequences import read_box_file
-from ..utils.files import atomic_output
+from .files import OutputExistsError, write_text
+from .sequences import read_box_file
 
 __all__ = [
     "write_otb_results",
@@ -39,22 +41,13 @@ __all__ = [
     "list_trackers",
     "write_boxes_file",
     "read_boxes_file",
+    "write_targets_boxes_file",
+    "read_targets_boxes_file",
     "BOXES_FILE_FORMATS",
-    "atomic_write_text",
 ]
 
 PathLike = Union[str, os.PathLike]
 BOXES_FILE_FORMATS = (".txt", ".csv", ".json")
-
-
-def atomic_write_text(path: PathLike, text: str, overwrite: bool = True) -> Path:
-    """Write ``text`` to ``path`` via a temporary file + rename (creates the folder)."""
-    path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"'{path}' already exists; pass --force to overwrite it")
-    with atomic_output(path) as temp_path:
-        temp_path.write_text(text, newline="")
-    return path
 
 
 def _number(value: float) -> str:
@@ -71,7 +64,7 @@ def write_otb_results(
     result_dir: PathLike, tracker_name: str, sequence_name: str, boxes_xywh
 ) -> Path:
     """Write ``<result_dir>/<tracker>/<seq>.txt``; boxes (N, 4) xywh. Returns the file."""
-    return atomic_write_text(
+    return write_text(
         Path(result_dir) / tracker_name / f"{sequence_name}.txt", _box_lines(boxes_xywh)
     )
 
@@ -89,10 +82,8 @@ def write_got10k_results(
     times = np.asarray(times, dtype=np.float64).reshape(-1)
     if len(times) != len(np.asarray(boxes_xywh).reshape(-1, 4)):
         raise ValueError(f"{sequence_name}: {len(times)} times for {len(boxes_xywh)} boxes")
-    atomic_write_text(folder / f"{sequence_name}_001.txt", _box_lines(boxes_xywh))
-    atomic_write_text(
-        folder / f"{sequence_name}_time.txt", "".join(f"{_number(t)}\n" for t in times)
-    )
+    write_text(folder / f"{sequence_name}_001.txt", _box_lines(boxes_xywh))
+    write_text(folder / f"{sequence_name}_time.txt", "".join(f"{_number(t)}\n" for t in times))
     return folder
 
 
@@ -160,7 +151,7 @@ def write_boxes_file(
         path: output file; its extension picks the format (``BOXES_FILE_FORMATS``).
         boxes_xywh: (N, 4) boxes; scores: (N,) raw scores (NaN allowed).
         frame_indices: (N,) frame numbers, default 0..N-1.
-        overwrite: replace an existing file (otherwise FileExistsError).
+        overwrite: replace an existing file (otherwise ``OutputExistsError``).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -190,7 +181,7 @@ def write_boxes_file(
             for frame, box, score in zip(frames, boxes, scores)
         ]
         text = json.dumps({"box_format": "xywh", "frames": rows}, indent=1) + "\n"
-    return atomic_write_text(path, text, overwrite=overwrite)
+    return write_text(path, text, overwrite=overwrite, what="boxes file")
 
 
 def read_boxes_file(path: PathLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -223,3 +214,95 @@ def read_boxes_file(path: PathLike) -> Tuple[np.ndarray, np.ndarray, np.ndarray]
         )
         return frames, boxes, scores
     raise ValueError(f"boxes file '{path}': extension must be one of {BOXES_FILE_FORMATS}")
+
+
+def _target_txt_path(path: Path, target_id) -> Path:
+    return path.with_name(f"{path.stem}_{target_id}{path.suffix}")
+
+
+def write_targets_boxes_file(path: PathLike, tracks: Dict, overwrite: bool = False) -> List[Path]:
+    """Write the boxes of several targets (format by extension, module docstring).
+
+    Args:
+        path: output file (.txt: one file per target next to it, ``<stem>_<target>.txt``).
+        tracks: ``{target id: (frame indices (N,), boxes (N, 4), scores (N,))}``.
+        overwrite: replace existing files (otherwise ``OutputExistsError``, nothing written).
+
+    Returns:
+        the files written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in BOXES_FILE_FORMATS:
+        raise ValueError(f"boxes file '{path}': extension must be one of {BOXES_FILE_FORMATS}")
+    if suffix == ".txt":
+        targets = {_target_txt_path(path, t): rows for t, rows in tracks.items()}
+        for target_path in targets:
+            if target_path.exists() and not overwrite:
+                raise OutputExistsError(target_path, "boxes file")
+        return [
+            write_boxes_file(target_path, boxes, scores, frames, overwrite=overwrite)
+            for target_path, (frames, boxes, scores) in targets.items()
+        ]
+    rows = [
+        (int(frame), target_id, np.asarray(box, np.float64), float(score))
+        for target_id, (frames, boxes, scores) in tracks.items()
+        for frame, box, score in zip(frames, boxes, scores)
+    ]
+    rows.sort(key=lambda row: row[0])  # by frame, targets in their order within a frame
+    if suffix == ".csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["frame", "target", "x", "y", "w", "h", "score"])
+        for frame, target_id, box, score in rows:
+            writer.writerow([frame, target_id] + [_number(v) for v in box] + [_number(score)])
+        text = buffer.getvalue()
+    else:
+        entries = [
+            {
+                "frame": frame,
+                "target": target_id,
+                "box_xywh": [float(v) if math.isfinite(v) else None for v in box],
+                "score": score if math.isfinite(score) else None,
+            }
+            for frame, target_id, box, score in rows
+        ]
+        text = json.dumps({"box_format": "xywh", "frames": entries}, indent=1) + "\n"
+    return [write_text(path, text, overwrite=overwrite, what="boxes file")]
+
+
+def read_targets_boxes_file(path: PathLike) -> Dict[str, Tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """``{target id (str): (frame indices, boxes, scores)}`` from a multi-target ``.csv`` /
+    ``.json`` of ``write_targets_boxes_file`` (read ``.txt`` files one by one with
+    ``read_boxes_file``)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        with open(path, newline="") as f:
+            records = [
+                (int(r["frame"]), r["target"], [float(r[k]) for k in "xywh"], float(r["score"]))
+                for r in csv.DictReader(f)
+            ]
+    elif suffix == ".json":
+        records = [
+            (
+                int(r["frame"]),
+                str(r["target"]),
+                [np.nan if v is None else v for v in r["box_xywh"]],
+                np.nan if r["score"] is None else r["score"],
+            )
+            for r in json.loads(path.read_text())["frames"]
+        ]
+    else:
+        raise ValueError(f"multi-target boxes file '{path}': expected .csv or .json")
+    tracks: Dict[str, list] = {}
+    for frame, target_id, box, score in records:
+        tracks.setdefault(target_id, []).append((frame, box, score))
+    return {
+        target_id: (
+            np.asarray([r[0] for r in rows]),
+            np.asarray([r[1] for r in rows], dtype=np.float64).reshape(-1, 4),
+            np.asarray([r[2] for r in rows], dtype=np.float64),
+        )
+        for target_id, rows in tracks.items()
+    }

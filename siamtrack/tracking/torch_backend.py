@@ -1,19 +1,8 @@
-"""Running a Siamese network for the trackers: the backend interface and its PyTorch backend.
+"""``TorchBackend``: the trackers' network in PyTorch (the backend interface: ``backends.py``).
 
-A backend takes crops as numpy arrays and returns numpy scores and boxes, batched over K
-targets (``K = 1`` for ``SiamTracker``):
-
-- ``encode_template(crops (K, T, T, 3) uint8 BGR) -> features`` (opaque: a tuple of per-target
-  batched tensors or arrays), ``prepare(features)`` (one-off work such as a jit trace);
-- ``track(features, crops (K, S, S, 3)) -> (scores (K, A, H, W), boxes (K, A, H, W, 4))``,
-  float64, boxes cxcywh in search-crop pixels (crop centre S/2);
-- ``concat_features([...])`` / ``take_features(features, indices)`` to add or drop targets.
-
-``TorchBackend`` runs a model that follows the ``SiameseNetwork`` contract
-(``siamtrack/modeling/siamese.py``) under ``torch.inference_mode()`` in eval mode (a model
-handed over in training mode, e.g. by a training hook, is switched back afterwards), with the
-speed-ups of ``InferenceOptions``. ``OnnxRuntimeBackend`` (``onnx_backend.py``) runs
-siamtrack's ONNX graphs. ``build_backend`` picks one.
+Runs a model that follows the ``SiameseNetwork`` contract (``siamtrack/modeling/siamese.py``)
+under ``torch.inference_mode()`` in eval mode (a model handed over in training mode, e.g. by a
+training hook, is switched back afterwards), with the speed-ups of ``InferenceOptions``.
 """
 
 import contextlib
@@ -27,70 +16,14 @@ import torch
 from torch import nn
 
 from ..modeling import TrackStep, fold_batchnorm
+from .network_contract import check_network_contract, model_device, resolve_device, same_container
 from .options import InferenceOptions
 
-__all__ = ["TorchBackend", "build_backend", "resolve_device", "PRECISIONS"]
+__all__ = ["TorchBackend", "PRECISIONS"]
 
 logger = logging.getLogger(__name__)
 
 PRECISIONS = {"fp32": None, "fp16": torch.float16, "bf16": torch.bfloat16}
-
-
-def resolve_device(device: Optional[Union[str, torch.device]]) -> torch.device:
-    """``None`` -> "cuda" when a GPU is usable, else "cpu"; a CUDA request without a GPU fails."""
-    if device is None or str(device) == "":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        resolved = torch.device(device)
-    except (RuntimeError, TypeError) as error:
-        raise ValueError(
-            f"device '{device}' is not a valid torch device ('cpu', 'cuda', ...)"
-        ) from error
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device '{device}' was requested but CUDA is not available "
-            f"(torch {torch.__version__}); use device 'cpu'"
-        )
-    return resolved
-
-
-def model_device(model: nn.Module) -> torch.device:
-    device = getattr(model, "device", None)
-    if device is not None:
-        return torch.device(device)
-    for tensor in list(model.parameters()) + list(model.buffers()):
-        return tensor.device
-    return torch.device("cpu")
-
-
-def check_network_contract(model: Any) -> None:
-    for name in ("encode_template", "track", "template_size", "search_size"):
-        if not hasattr(model, name):
-            raise TypeError(
-                f"{type(model).__name__} has no '{name}': trackers need a model with "
-                "encode_template(), track(), template_size and search_size (SiameseNetwork)"
-            )
-
-
-def same_container(like: Sequence[Any], items: Sequence[Any]):
-    """``items`` in the tuple type of ``like`` (a plain tuple or a NamedTuple)."""
-    make = getattr(type(like), "_make", None)
-    return make(items) if make is not None else tuple(items)
-
-
-def build_backend(
-    model: Optional[nn.Module],
-    options: InferenceOptions,
-    device: Optional[Union[str, torch.device]] = None,
-):
-    """The backend ``options.backend`` names, for ``model`` (or ``options.onnx_dir``)."""
-    if options.backend == "onnxruntime":
-        from .onnx_backend import OnnxRuntimeBackend
-
-        return OnnxRuntimeBackend.create(model, options, device)
-    if model is None:
-        raise ValueError("the torch backend needs a model")
-    return TorchBackend(model, options, device)
 
 
 class TorchBackend:

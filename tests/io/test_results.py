@@ -5,7 +5,8 @@ import json
 import numpy as np
 import pytest
 
-from siamtrack.evaluation import (
+from siamtrack.io import (
+    OutputExistsError,
     read_boxes_file,
     read_got10k_results,
     read_otb_results,
@@ -14,7 +15,7 @@ from siamtrack.evaluation import (
     write_got10k_results,
     write_otb_results,
 )
-from siamtrack.evaluation.result_io import find_result_file, list_trackers
+from siamtrack.io.results import find_result_file, list_trackers
 
 BOXES = np.array(
     [[10.0, 20.0, 30.0, 40.0], [10.123456789, 20.5, 31.25, 39.0], [1e-3, 1234.5678, 5.0, 6.0]]
@@ -76,7 +77,7 @@ def test_boxes_file_round_trip(tmp_path, suffix):
 def test_boxes_file_never_clobbers_and_checks_input(tmp_path):
     path = tmp_path / "mine.csv"
     path.write_text("user data\n")
-    with pytest.raises(FileExistsError, match="--force"):
+    with pytest.raises(OutputExistsError, match="mine.csv' already exists"):
         write_boxes_file(path, BOXES, SCORES)
     assert path.read_text() == "user data\n"
     write_boxes_file(path, BOXES, SCORES, overwrite=True)

@@ -17,7 +17,8 @@ from typing import Callable, Iterable, List, Optional, Sequence
 import cv2
 import numpy as np
 
-from ..tracking.results import TrackResult, TrackSequenceResult, track_frames
+from .loop import track_frames
+from .results import INIT_FRAME_SCORE, TrackResult, TrackSequenceResult
 from ..utils.boxes import check_box_in_image
 
 __all__ = ["OpenCVTracker", "available_opencv_trackers"]
@@ -81,13 +82,14 @@ class OpenCVTracker:
         self._box = None
         self._frame_index = -1
 
-    def init(self, image_bgr: np.ndarray, box_xywh) -> None:
+    def init(self, image_bgr: np.ndarray, box_xywh) -> TrackResult:
         box = np.asarray(box_xywh, dtype=np.float64).reshape(4)
         check_box_in_image(box, image_bgr.shape, name="init box")
         self._tracker = self._create()
         self._tracker.init(image_bgr, _to_rect(box))
         self._box = box.copy()
         self._frame_index = 0
+        return TrackResult(box, INIT_FRAME_SCORE, 0)
 
     def update(self, image_bgr: np.ndarray) -> TrackResult:
         if self._tracker is None:

@@ -1,53 +1,39 @@
 """Frame sources (video file, image folder or glob, camera) and a safe video writer.
 
 Frames are HxWx3 uint8 BGR arrays. A frame that cannot be decoded is yielded as ``None``
-(with its index), so callers keep one row per frame; see ``FrameSource.__iter__``.
+(with its index), so callers keep one row per frame; see ``FrameSource.__iter__`` and the
+tracking loop's rule for such frames (``docs/conventions.md#tracker-state-and-frames``).
 
 ``SafeVideoWriter`` writes to a hidden temporary file next to the target and renames it on
-``close()``, so a crash never leaves a half-written file under the user's name, and it never
-replaces an existing file unless ``overwrite=True``.
+``close()`` (``files.py``), so a crash never leaves a half-written file under the user's name,
+and it never replaces an existing file unless ``overwrite=True``.
 """
 
 import contextlib
 import glob
 import logging
 import os
-import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
 
-
-def read_image_bgr(path: Union[str, os.PathLike]) -> np.ndarray:
-    """Read an image file as HxWx3 uint8 BGR; ValueError naming the file if it cannot be."""
-    image = cv2.imread(str(path), cv2.IMREAD_COLOR)
-    if image is None or image.size == 0:
-        reason = "does not exist" if not Path(path).exists() else "cannot be decoded as an image"
-        raise ValueError(f"image {path} {reason}")
-    return image
-
+from .files import check_output_path, commit_temporary, make_temporary
+from .images import is_image_file, list_image_files, natural_key
 
 __all__ = [
     "FrameSource",
     "open_frame_source",
     "SafeVideoWriter",
-    "check_output_path",
     "video_codecs_for",
 ]
 
 logger = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 # A read failure is retried this many frames ahead before the video is taken to have ended.
 MAX_CONSECUTIVE_BAD_FRAMES = 25
-
-
-def _natural_key(path: str):
-    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", path)]
 
 
 class FrameSource:
@@ -168,29 +154,18 @@ def open_frame_source(source: Union[str, int, os.PathLike]) -> FrameSource:
             raise ValueError(f"camera {name} could not be opened (no such device or it is busy)")
         return FrameSource(name, "camera", capture=capture)
     if any(c in name for c in "*?[") and not path.exists():
-        paths = sorted(
-            (p for p in glob.glob(name) if Path(p).suffix.lower() in IMAGE_EXTENSIONS),
-            key=_natural_key,
-        )
+        paths = sorted((p for p in glob.glob(name) if is_image_file(p)), key=natural_key)
         if not paths:
             raise FileNotFoundError(f"no image files match the pattern '{name}'")
         return FrameSource(name, "images", image_paths=paths)
     if path.is_dir():
-        paths = sorted(
-            (str(p) for p in path.iterdir() if p.suffix.lower() in IMAGE_EXTENSIONS),
-            key=_natural_key,
-        )
-        if not paths:
-            raise FileNotFoundError(
-                f"folder '{name}' holds no image files ({', '.join(IMAGE_EXTENSIONS)})"
-            )
-        return FrameSource(name, "images", image_paths=paths)
+        return FrameSource(name, "images", image_paths=list_image_files(path))
     if not path.is_file():
         raise FileNotFoundError(
             f"input '{name}' does not exist (expected a video file, image "
             "folder, glob pattern or camera index)"
         )
-    if path.suffix.lower() in IMAGE_EXTENSIONS:
+    if is_image_file(path):
         return FrameSource(name, "images", image_paths=[name])
     with _quiet_opencv():
         capture = cv2.VideoCapture(name)
@@ -200,24 +175,6 @@ def open_frame_source(source: Union[str, int, os.PathLike]) -> FrameSource:
             f"video '{name}' cannot be opened (unreadable or not a video OpenCV decodes)"
         )
     return FrameSource(name, "video", capture=capture)
-
-
-def check_output_path(path: Union[str, os.PathLike], overwrite: bool, what: str = "output") -> Path:
-    """Check that ``path`` can be written: its folder exists (it is created) and is writable,
-    and no file is there unless ``overwrite``. Returns the Path."""
-    path = Path(path)
-    if path.is_dir():
-        raise ValueError(f"{what} '{path}' is a folder; give a file name")
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{what} '{path}' already exists; pass --force to overwrite it")
-    folder = path.parent if str(path.parent) else Path(".")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OSError(f"cannot create the folder of {what} '{path}': {error}") from None
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise PermissionError(f"folder '{folder}' of {what} '{path}' is not writable")
-    return path
 
 
 @contextlib.contextmanager
@@ -274,11 +231,7 @@ class SafeVideoWriter:
         self.path = check_output_path(path, overwrite, "output video")
         self.overwrite = overwrite
         self.frame_size = (int(frame_size[0]), int(frame_size[1]))
-        handle, temp_name = tempfile.mkstemp(
-            prefix=f".{self.path.stem}.", suffix=f".partial{self.path.suffix}", dir=self.path.parent
-        )
-        os.close(handle)
-        self.temp_path = Path(temp_name)
+        self.temp_path = make_temporary(self.path, suffix=f".partial{self.path.suffix}")
         self.codec = None
         self.frames_written = 0
         self._writer = None
@@ -324,8 +277,7 @@ class SafeVideoWriter:
         if self.path.exists() and not self.overwrite:
             logger.warning(f"{self.path} appeared while writing; the video is at {self.temp_path}")
             return self.temp_path
-        os.replace(self.temp_path, self.path)
-        return self.path
+        return commit_temporary(self.temp_path, self.path)
 
     def __enter__(self) -> "SafeVideoWriter":
         return self

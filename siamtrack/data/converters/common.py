@@ -1,0 +1,40 @@
+"""What the converters share: track assembly, box checks, image sizes, the summary."""
+
+from collections import Counter
+from pathlib import Path
+from typing import List, Tuple
+
+import numpy as np
+from PIL import Image
+
+from ...io.sequences import Sequence
+
+__all__ = ["NAN_BOX", "add_track", "box_ok", "format_stats", "image_size_wh"]
+
+NAN_BOX = (np.nan,) * 4
+
+
+def format_stats(stats: Counter) -> str:
+    """One ``key: count`` line per counter, sorted (for the scripts' summaries)."""
+    return "\n".join(f"  {key}: {value}" for key, value in sorted(stats.items()))
+
+
+def box_ok(box: np.ndarray) -> bool:
+    return bool(np.all(np.isfinite(box)) and box[2] > 0 and box[3] > 0)
+
+
+def image_size_wh(path: Path) -> Tuple[int, int]:
+    with Image.open(path) as image:
+        return image.size
+
+
+def add_track(tracks: List[Sequence], stats: Counter, name: str, paths, boxes, absent) -> None:
+    """Append the track from its first to its last visible frame (count it if none is)."""
+    visible = [i for i, a in enumerate(absent) if not a]
+    if not visible:
+        stats["skipped_tracks_no_visible_frame"] += 1
+        return
+    first, last = visible[0], visible[-1] + 1
+    track = Sequence(name, paths[first:last], boxes[first:last], absent[first:last], "tracks_json")
+    tracks.append(track)
+    stats.update(tracks=1, track_frames=len(track), track_frames_absent=int(track.absent.sum()))
