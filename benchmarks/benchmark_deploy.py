@@ -20,11 +20,9 @@ import argparse
 import os
 import statistics
 import tempfile
-import time
 from pathlib import Path
 
 import cv2
-import numpy as np
 import torch
 
 from siamtrack import SiamTracker, load_config
@@ -34,37 +32,12 @@ from siamtrack.io import load_sequence
 from siamtrack.tracking import OpenCVTracker
 from siamtrack.utils.boxes import iou_xywh
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+from common import SHARED, REPO, boxes_of, machine_description, timed_tracking
+
 OFFICIAL = {
     1: ("v1/nanotrack_backbone_sim.onnx", "v1/nanotrack_head_sim.onnx"),
     2: ("v2/nanotrack_backbone_sim_v2.onnx", "v2/nanotrack_head_sim_v2.onnx"),
 }
-
-
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    import platform
-
-    return platform.processor() or "unknown CPU"
-
-
-def run(tracker, frames, box):
-    """Boxes of every frame (frame 0 = init) and the seconds of each update."""
-    tracker.init(frames[0], box)
-    boxes, times = [np.asarray(box, np.float64)], []
-    for frame in frames[1:]:
-        start = time.perf_counter()
-        result = tracker.update(frame)
-        times.append(time.perf_counter() - start)
-        boxes.append(np.asarray(result.box_xywh, np.float64))
-    return np.stack(boxes), times
 
 
 def build_trackers(version: int, folder: Path):
@@ -103,9 +76,8 @@ def main() -> None:
     cv2.setNumThreads(args.threads)
     sequence = load_sequence(args.sequence)
     frames = [cv2.imread(p) for p in sequence.frame_paths]
-    print(f"CPU: {cpu_model()} ({os.cpu_count()} logical cores), torch CPU capability "
-          f"{torch.backends.cpu.get_cpu_capability()}; {args.threads} threads; torch "
-          f"{torch.__version__}, OpenCV {cv2.__version__}")  # fmt: skip
+    print(f"{machine_description()}; {args.threads} threads; torch {torch.__version__}, "
+          f"OpenCV {cv2.__version__}")  # fmt: skip
     print(
         f"NanoTrack v{args.version}, {sequence.name}: {len(frames)} frames x {args.rounds} rounds"
     )
@@ -115,9 +87,9 @@ def main() -> None:
         ious = {}
         for _ in range(args.rounds):
             for name, tracker in trackers.items():
-                boxes, update_times = run(tracker, frames, sequence.boxes_xywh[0])
+                results, update_times, _ = timed_tracking(tracker, frames, sequence.boxes_xywh[0])
                 times[name].extend(update_times)
-                ious[name] = float(iou_xywh(boxes, sequence.boxes_xywh).mean())
+                ious[name] = float(iou_xywh(boxes_of(results), sequence.boxes_xywh).mean())
     print(f"\n{'path':<42} {'ms/update':>10} {'fps':>8} {'mean IoU':>9}")
     for name, values in times.items():
         ms = 1000 * statistics.median(values)

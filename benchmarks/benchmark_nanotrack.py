@@ -20,10 +20,8 @@ alike. Printed side by side:
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -35,8 +33,8 @@ from siamtrack.data import load_sequences
 from siamtrack.evaluation import evaluate
 from siamtrack.tracking.opencv_trackers import OpenCVTracker, available_opencv_trackers
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+from common import REPO, SHARED, boxes_of, machine_description, timed_tracking
+
 NANO_ONNX = SHARED / "weights" / "nanotrack" / "onnx" / "v2"
 # Mean success AUC (%) on sequences_eval measured by the issue (2 cores, AVX2 machine).
 ANCHORS = {
@@ -56,31 +54,6 @@ MODES = {  # siamtrack modes: config overrides
 }  # fmt: skip
 
 
-def cpu_description() -> str:
-    model = platform.processor() or "cpu"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    capability = torch.backends.cpu.get_cpu_capability()
-    return f"{model}, {os.cpu_count()} cores, torch CPU capability {capability}"
-
-
-def run(tracker, frames, box):
-    """Boxes of every frame and seconds per update (frame 0 = init)."""
-    tracker.init(frames[0], box)
-    boxes, times = [np.asarray(box, np.float64)], []
-    for frame in frames[1:]:
-        start = time.perf_counter()
-        result = tracker.update(frame)
-        times.append(time.perf_counter() - start)
-        boxes.append(np.asarray(result.box_xywh, np.float64))
-    return np.stack(boxes), times
-
-
 def build_trackers(args):
     trackers = {}
     for version in args.versions:
@@ -90,7 +63,10 @@ def build_trackers(args):
             name = f"siamtrack nanotrack_v{version}" + ("" if mode == "default" else f" ({mode})")
             trackers[name] = SiamTracker(cfg, device="cpu")
     if hasattr(cv2, "TrackerNano"):
-        files = (NANO_ONNX / "nanotrack_backbone_sim_v2.onnx", NANO_ONNX / "nanotrack_head_sim_v2.onnx")
+        files = (
+            NANO_ONNX / "nanotrack_backbone_sim_v2.onnx",
+            NANO_ONNX / "nanotrack_head_sim_v2.onnx",
+        )
         trackers["cv2.TrackerNano (official v2 ONNX)"] = OpenCVTracker("Nano", model_files=files)
     for name in args.baselines:
         if name in available_opencv_trackers():
@@ -111,7 +87,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     sequences = load_sequences(args.sequences)
-    print(f"{cpu_description()}; {args.threads} threads; torch {torch.__version__}, "
+    print(f"{machine_description()}; {args.threads} threads; torch {torch.__version__}, "
           f"OpenCV {cv2.__version__}; {len(sequences)} sequences, "
           f"{sum(len(s) for s in sequences)} frames")  # fmt: skip
     trackers = build_trackers(args)
@@ -119,8 +95,8 @@ def main() -> None:
     for sequence in sequences:
         frames = [cv2.imread(p) for p in sequence.frame_paths]
         for name, tracker in trackers.items():
-            boxes, times = run(tracker, frames, sequence.boxes_xywh[0])
-            metrics = evaluate(boxes, sequence.boxes_xywh, sequence.absent)
+            results_, times, _ = timed_tracking(tracker, frames, sequence.boxes_xywh[0])
+            metrics = evaluate(boxes_of(results_), sequence.boxes_xywh, sequence.absent)
             results[name]["auc"][sequence.name] = 100 * metrics["auc"]
             results[name]["precision"][sequence.name] = 100 * metrics["precision_20"]
             results[name]["times"].extend(times)
@@ -129,7 +105,9 @@ def main() -> None:
     reference_ms = 1000 * statistics.median(reference["times"]) if reference else float("nan")
     names = [s.name for s in sequences]
     print("\nmean success AUC / precision@20 (%) and speed (updates/s, median)")
-    print(f"{'tracker':<44} {'AUC':>6} {'Prec20':>7} {'ms/upd':>7} {'upd/s':>7} {'vs cv2 Nano':>12}")
+    print(
+        f"{'tracker':<44} {'AUC':>6} {'Prec20':>7} {'ms/upd':>7} {'upd/s':>7} {'vs cv2 Nano':>12}"
+    )
     for name, entry in results.items():
         ms = 1000 * statistics.median(entry["times"])
         entry.update(mean_auc=float(np.mean(list(entry["auc"].values()))),
@@ -145,7 +123,7 @@ def main() -> None:
     for name, entry in results.items():
         print(f"{name:<44} " + " ".join(f"{entry['auc'][n]:10.1f}" for n in names))
     if args.json:
-        payload = {"cpu": cpu_description(), "threads": args.threads,
+        payload = {"cpu": machine_description(), "threads": args.threads,
                    "trackers": {n: {k: v for k, v in e.items() if k != "times"} for n, e in results.items()}}  # fmt: skip
         Path(args.json).write_text(json.dumps(payload, indent=1) + "\n")
 

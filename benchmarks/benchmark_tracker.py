@@ -40,10 +40,11 @@ from siamtrack.data.crops import crop_square, mean_color, siamese_crop_sides
 from siamtrack.io.sequences import load_sequence
 from siamtrack.modeling import TemplateBranch, TrackStep
 from siamtrack.modeling.analysis import count_macs
-from siamtrack.tracking import InferenceOptions, iterate_tracking
+from siamtrack.tracking import InferenceOptions
 from siamtrack.utils.boxes import xywh_to_cxcywh
 
-REPO = Path(__file__).resolve().parents[1]
+from common import REPO, boxes_of, machine_description, timed_tracking, wait_quiet
+
 DEFAULT_CONFIGS = [
     "configs/siamrpn_R_50_l234_dwxcorr.yaml",
     "configs/siamrpn_R_50_std_l234_dwxcorr.yaml",
@@ -61,27 +62,6 @@ MODES = {
     "compile": InferenceOptions(jit_freeze=False, compile=True),
     "onnxruntime": InferenceOptions(backend="onnxruntime"),
 }
-
-
-def cpu_idle_fraction(seconds: float = 1.0) -> float:
-    def snapshot():
-        with open("/proc/stat") as f:
-            values = [float(v) for v in f.readline().split()[1:]]
-        return values[3] + values[4], sum(values)
-
-    idle0, total0 = snapshot()
-    time.sleep(seconds)
-    idle1, total1 = snapshot()
-    return (idle1 - idle0) / max(total1 - total0, 1e-9)
-
-
-def wait_quiet(max_seconds: float) -> float:
-    """Wait until the CPU is >= 90% idle for 3 s in a row (at most max_seconds)."""
-    deadline, streak, idle = time.time() + max_seconds, 0, 0.0
-    while time.time() < deadline and streak < 3:
-        idle = cpu_idle_fraction()
-        streak = streak + 1 if idle >= 0.9 else 0
-    return idle
 
 
 def calibrate_batchnorm(model, template_crops, search_crops) -> None:
@@ -140,13 +120,6 @@ def interleaved_times(functions, repeats: int, warmup: int = 2):
     return times
 
 
-def run_tracker(tracker, frames, box):
-    """Boxes of every frame, seconds per ``update`` and seconds of ``init`` (the tracking loop)."""
-    records = list(iterate_tracking(tracker, frames, box))
-    boxes = np.stack([r.result.box_xywh for r in records])
-    return boxes, np.asarray([r.seconds for r in records[1:]]), records[0].seconds
-
-
 def paired_difference(reference, other, frames, box) -> float:
     """Max box difference (px) when ``other`` is stepped from ``reference``'s state each frame."""
     reference.init(frames[0], box)
@@ -182,7 +155,9 @@ def benchmark_config(config_file, args, frames, gt_boxes):
         for name in ["plain"] + args.modes
     }
     # float64 copy of the eager model: the noise floor of float32 itself
-    reference64 = SiamTracker(model=copy.deepcopy(model).double(), **hyper, inference=MODES["plain"])
+    reference64 = SiamTracker(
+        model=copy.deepcopy(model).double(), **hyper, inference=MODES["plain"]
+    )
     idle = wait_quiet(args.wait_quiet) if args.wait_quiet else float("nan")
     row["cpu_idle_before"] = idle
 
@@ -204,11 +179,13 @@ def benchmark_config(config_file, args, frames, gt_boxes):
 
     # Tracker fps and output differences over the sequence.
     row["trackers"] = {}
-    reference_boxes, _, _ = run_tracker(trackers["plain"], frames, gt_boxes[0])
+    reference_results, _, _ = timed_tracking(trackers["plain"], frames, gt_boxes[0])
+    reference_boxes = boxes_of(reference_results)
     for name, tracker in trackers.items():
         # a fresh tracker, so init includes one-off work (the jit trace)
         tracker = trackers[name] = SiamTracker(model=model, **hyper, inference=MODES[name])
-        boxes, step, init_seconds = run_tracker(tracker, frames, gt_boxes[0])
+        results, step, init_seconds = timed_tracking(tracker, frames, gt_boxes[0])
+        boxes = boxes_of(results)
         entry = {"fps_median": 1.0 / np.median(step), "ms_median": 1000 * np.median(step),
                  "ms_min": 1000 * np.min(step), "init_ms": 1000 * init_seconds}  # fmt: skip
         entry["gflops_per_s"] = 2 * step_gmac / np.median(step)
@@ -261,8 +238,8 @@ def main() -> None:
     cv2.setNumThreads(1)
     sequence = load_sequence(args.sequence)
     frames = [cv2.imread(p) for p in sequence.frame_paths[: args.frames]]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, CPU capability "
-          f"{torch.backends.cpu.get_cpu_capability()}; sequence {sequence.name}, {len(frames)} frames")  # fmt: skip
+    print(f"{machine_description()}; {torch.get_num_threads()} threads; torch {torch.__version__}; "
+          f"sequence {sequence.name}, {len(frames)} frames")  # fmt: skip
     rows = []
     for config_file in args.configs:
         rows.append(benchmark_config(config_file, args, frames, sequence.boxes_xywh))

@@ -23,9 +23,15 @@ else:
     from . import data  # noqa: F401  registers the bundled sample and standard datasets
     from . import modeling  # noqa: F401  registers backbones, heads, meta-architectures
     from .config import add_siamtrack_config, load_config
-    from .tracking import SiamTracker
+    from .tracking import MultiTargetTracker, SiamTracker
 
-__all__ = ["add_siamtrack_config", "load_config", "SiamTracker", "__version__"]
+__all__ = [
+    "add_siamtrack_config",
+    "load_config",
+    "MultiTargetTracker",
+    "SiamTracker",
+    "__version__",
+]
 
 
 def __getattr__(name: str):

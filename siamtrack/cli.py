@@ -17,7 +17,7 @@ import yaml
 
 from .config import load_config
 from .io.files import OutputExistsError
-from .model_zoo import get_config_file, get_model
+from .model_zoo import get_config_file, get_model, list_models
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -52,6 +52,11 @@ def config_from_args(args):
     if not config_file:
         if not weights:
             raise ValueError("give --config-file (and --weights), or a model zoo name as --weights")
+        if weights not in list_models():
+            raise ValueError(
+                f"--weights {weights} is not a model zoo name ({', '.join(list_models())}); "
+                "a weight file needs its model's --config-file"
+            )
         config_file = get_config_file(get_model(weights).name)
     cfg = load_config(config_file, getattr(args, "opts", None))
     if weights:
@@ -68,6 +73,13 @@ def run_tool(prog: str, main: Callable[[], int]) -> int:
     refused or broken weight file, malformed yaml)."""
     try:
         return main()
-    except (OSError, ValueError, KeyError, ImportError, pickle.UnpicklingError, yaml.YAMLError) as e:
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        ImportError,
+        pickle.UnpicklingError,
+        yaml.YAMLError,
+    ) as e:
         print(f"{prog}: error: {bad_input_message(e)}".replace("\n", " "), file=sys.stderr)
         return EXIT_BAD_INPUT

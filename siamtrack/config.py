@@ -66,7 +66,6 @@ def load_config(config_file: str, opts: Optional[List[str]] = None) -> CN:
     return cfg
 
 
-
 def _add_model_config(cfg: CN) -> None:
     # Load MODEL.WEIGHTS (and resumed checkpoints) with full unpickling. Off: weight files are
     # read with torch.load(weights_only=True) plus an allow-list of numpy scalars/dtypes/arrays,

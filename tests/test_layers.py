@@ -13,6 +13,8 @@ from .conftest import REPO_ROOT
 PACKAGE = REPO_ROOT / "siamtrack"
 # Imports allowed inside functions, and why: optional dependencies, loaded only when used.
 OPTIONAL_DEPENDENCIES = {"got10k", "trax", "onnxruntime"}
+# Imported on first use to keep start-up short (onnx: ~1 s, which only exports need).
+DEFERRED_IMPORTS = {"onnx"}
 # collect_env reports what is installed, so it imports torch/siamtrack inside try blocks.
 LAZY_IMPORT_MODULES = {"siamtrack.collect_env"}
 # Modules that must import without torch and detectron2.
@@ -99,7 +101,7 @@ def test_imports_are_at_module_top():
             continue
         for target, in_function in _imports(path):
             top = target.split(".")[0]
-            if in_function and top not in OPTIONAL_DEPENDENCIES:
+            if in_function and top not in OPTIONAL_DEPENDENCIES | DEFERRED_IMPORTS:
                 hidden.append(f"{module}: {target}")
     assert hidden == [], f"imports inside functions (move them to the module top): {hidden}"
 
@@ -122,6 +124,19 @@ def _run_without_torch(code: str) -> subprocess.CompletedProcess:
         timeout=120,
         cwd=REPO_ROOT,
     )
+
+
+def test_import_siamtrack_defers_the_deferred_imports():
+    code = (
+        "import sys, siamtrack\n"
+        "from siamtrack.tracking import SiamTracker\n"
+        f"loaded = sorted(m for m in {sorted(DEFERRED_IMPORTS)!r} if m in sys.modules)\n"
+        "assert not loaded, loaded\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
 
 
 def test_bottom_layers_import_without_torch_and_detectron2():

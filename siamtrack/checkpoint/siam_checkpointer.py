@@ -72,7 +72,7 @@ class SiamCheckpointer(DetectionCheckpointer):
                 path = resolve_weights(path)  # a model zoo name
             except FileNotFoundError:
                 raise FileNotFoundError(
-                    f"checkpoint {path} not found (MODEL.WEIGHTS or --weights), and it is not a "
+                    f"checkpoint {path} not found (MODEL.WEIGHTS), and it is not a "
                     f"model zoo name either ({', '.join(list_models())})"
                 ) from None
         return super().load(path, *args, **kwargs)

@@ -74,6 +74,19 @@ GOT10K_SUCCESS_THRESHOLDS = np.linspace(0.0, 1.0, 101)  # IoU 0, 0.01, ..., 1.0
 GOT10K_METRIC_NAMES = {"ao": "AO", "sr50": "SR0.50", "sr75": "SR0.75"}
 
 
+def _paired_frames(pred_xywh, gt_xywh, flags, flag_name: str, *, default: bool):
+    """(N, 4) float64 predicted and ground-truth boxes and (N,) per-frame flags (``default``
+    where None); a ValueError names what does not match the ground truth's length."""
+    pred = np.asarray(pred_xywh, dtype=np.float64).reshape(-1, 4)
+    gt = np.asarray(gt_xywh, dtype=np.float64).reshape(-1, 4)
+    if len(pred) != len(gt):
+        raise ValueError(f"{len(pred)} predicted boxes for {len(gt)} ground-truth boxes")
+    flags = np.full(len(gt), default) if flags is None else np.asarray(flags, bool).reshape(-1)
+    if len(flags) != len(gt):
+        raise ValueError(f"{len(flags)} {flag_name} flags for {len(gt)} frames")
+    return pred, gt, flags
+
+
 def _fraction_below(values: np.ndarray, thresholds: np.ndarray, num_frames: int) -> np.ndarray:
     """Fraction (over num_frames) of finite values <= each threshold; NaN values are misses."""
     finite = values[np.isfinite(values)]
@@ -100,13 +113,7 @@ def evaluate(
         ``precision_20``, ``norm_precision_curve`` (51,), ``norm_precision`` (fractions), and
         ``num_frames`` (the denominator) and ``num_compared`` (frames with a usable gt).
     """
-    pred = np.asarray(pred_xywh, dtype=np.float64).reshape(-1, 4)
-    gt = np.asarray(gt_xywh, dtype=np.float64).reshape(-1, 4)
-    if len(pred) != len(gt):
-        raise ValueError(f"{len(pred)} predicted boxes for {len(gt)} ground-truth boxes")
-    absent = np.zeros(len(gt), bool) if absent is None else np.asarray(absent, bool).reshape(-1)
-    if len(absent) != len(gt):
-        raise ValueError(f"{len(absent)} absence flags for {len(gt)} frames")
+    pred, gt, absent = _paired_frames(pred_xywh, gt_xywh, absent, "absence", default=False)
     if skip_first_frame:
         pred, gt, absent = pred[1:], gt[1:], absent[1:]
     num_frames = len(gt)
@@ -242,13 +249,7 @@ def evaluate_got10k(
         known ground truth), ``ao``, ``sr50``, ``sr75`` (fractions, NaN if M == 0),
         ``success_curve`` (101,) and ``num_frames`` (M).
     """
-    pred = np.asarray(pred_xywh, dtype=np.float64).reshape(-1, 4)
-    gt = np.asarray(gt_xywh, dtype=np.float64).reshape(-1, 4)
-    if len(pred) != len(gt):
-        raise ValueError(f"{len(pred)} predicted boxes for {len(gt)} ground-truth boxes")
-    visible = np.ones(len(gt), bool) if visible is None else np.asarray(visible, bool).reshape(-1)
-    if len(visible) != len(gt):
-        raise ValueError(f"{len(visible)} visibility flags for {len(gt)} frames")
+    pred, gt, visible = _paired_frames(pred_xywh, gt_xywh, visible, "visibility", default=True)
     scored = visible & np.all(np.isfinite(gt), axis=1)
     scored[:1] = False  # frame 0 is the given box
     ious = bounded_iou_xywh(pred[scored], gt[scored], image_size_wh)

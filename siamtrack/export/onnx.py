@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Optional, Union
 
-import onnx
 import torch
 from torch import nn
 
@@ -34,6 +33,7 @@ __all__ = [
     "export_siamese_graphs",
     "load_siamese_graphs",
     "import_onnxruntime",
+    "parse_onnx",
     "OPSET",
 ]
 
@@ -100,7 +100,7 @@ def export_graph(
 
 
 def with_metadata(data: bytes, metadata: Dict[str, str]) -> bytes:
-    model = onnx.load_from_string(data)
+    model = parse_onnx(data)
     del model.metadata_props[:]
     for key, value in sorted(metadata.items()):
         entry = model.metadata_props.add()
@@ -163,7 +163,7 @@ def load_siamese_graphs(folder: PathLike) -> SiameseGraphs:
             )
         data = path.read_bytes()
         try:
-            proto = onnx.load_from_string(data)
+            proto = parse_onnx(data)
         except Exception as error:  # noqa: BLE001  (any protobuf decoding error)
             raise ValueError(f"{path} is not a readable ONNX file ({error})") from None
         props = {p.key: p.value for p in proto.metadata_props}
@@ -177,6 +177,18 @@ def load_siamese_graphs(folder: PathLike) -> SiameseGraphs:
     if metadata[0] != metadata[1]:
         raise ValueError(f"{folder}: {TEMPLATE_FILE} and {TRACK_FILE} come from different models")
     return SiameseGraphs(blobs[TEMPLATE_FILE], blobs[TRACK_FILE], metadata[0])
+
+
+def parse_onnx(data: bytes):
+    """The ``onnx.ModelProto`` of serialized graph bytes.
+
+    ``onnx`` is imported here, on first use, not at module import: its import costs about a
+    second (``ml_dtypes``), and every tracker imports this module while only exports (torch's
+    exporter imports it too) and exported folders need it.
+    """
+    import onnx
+
+    return onnx.load_from_string(data)
 
 
 def import_onnxruntime():

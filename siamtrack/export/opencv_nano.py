@@ -31,13 +31,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, List, Sequence, Union
 
-import onnx
 import torch
 from torch import nn
 
 from ..io.files import atomic_output
 from ..modeling import SiameseBAN, fold_batchnorm
-from .onnx import OPSET, export_graph, with_metadata
+from .onnx import OPSET, export_graph, parse_onnx, with_metadata
 
 __all__ = [
     "BACKBONE_FILE",
@@ -238,5 +237,5 @@ def load_opencv_nano_graphs(folder: PathLike, names: Sequence[str] = (BACKBONE_F
         if not path.is_file():
             raise FileNotFoundError(f"{path} not found (tools/export_onnx.py --layout opencv-nano)")
         blobs.append(path.read_bytes())
-    props = {p.key: p.value for p in onnx.load_from_string(blobs[0]).metadata_props}
+    props = {p.key: p.value for p in parse_onnx(blobs[0]).metadata_props}
     return OpenCVNanoGraphs(blobs[0], blobs[1], props)

@@ -15,9 +15,11 @@ from .results import (
     read_got10k_results,
     read_otb_results,
     read_results,
+    read_targets_boxes_file,
     write_boxes_file,
     write_got10k_results,
     write_otb_results,
+    write_targets_boxes_file,
 )
 from .sequences import LAYOUTS, Sequence, load_sequence, load_sequences, read_box_file
 from .tracks_json import read_tracks_json, tracks_to_json, write_tracks_json
@@ -46,12 +48,14 @@ __all__ = [
     "read_image_bgr",
     "read_otb_results",
     "read_results",
+    "read_targets_boxes_file",
     "read_tracks_json",
     "tracks_to_json",
     "write_boxes_file",
     "write_got10k_results",
     "write_json",
     "write_otb_results",
+    "write_targets_boxes_file",
     "write_text",
     "write_tracks_json",
 ]

@@ -168,7 +168,9 @@ class PixelwiseCorrelation(nn.Module):
         return self.template_conv(template_feature)
 
     def forward(self, kernel: torch.Tensor, search_feature: torch.Tensor) -> torch.Tensor:
-        search = self.search_conv(search_feature) if self.search_conv is not None else search_feature
+        search = (
+            self.search_conv(search_feature) if self.search_conv is not None else search_feature
+        )
         out = self.attention(pixelwise_xcorr(search, kernel))
         return self.refine(out) if self.refine is not None else out
 

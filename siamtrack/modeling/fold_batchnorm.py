@@ -24,22 +24,25 @@ def _fold_into_conv(conv: nn.Conv2d, norm: nn.Module) -> None:
     conv.norm = None
 
 
-def fold_batchnorm(model: nn.Module) -> nn.Module:
-    """Return a copy of ``model`` in eval mode with every BatchNorm folded into its conv.
+def fold_batchnorm(model: nn.Module, *, inplace: bool = False) -> nn.Module:
+    """Return ``model`` in eval mode with every BatchNorm folded into its conv (a copy unless
+    ``inplace``).
 
     Handles detectron2 ``Conv2d`` modules whose ``norm`` is a BatchNorm (``nn.BatchNorm2d``,
     ``SyncBatchNorm``, detectron2's ``BatchNorm2d``/``NaiveSyncBatchNorm``) or a
     ``FrozenBatchNorm2d``: ``w' = w * g / sqrt(v + eps)``, ``b' = beta + (b - m) * g /
     sqrt(v + eps)``, and the ``norm`` is removed. Outputs equal the eval-mode model up to float
-    rounding. The input model is not modified.
+    rounding.
 
     Args:
         model: any module (e.g. ``SiameseRPN``).
+        inplace: fold ``model`` itself (no copy: for a model nothing else uses); by default
+            ``model`` is not modified.
 
     Returns:
-        the folded copy, in eval mode.
+        the folded model (``model`` itself when ``inplace``), in eval mode.
     """
-    folded = copy.deepcopy(model).eval()
+    folded = (model if inplace else copy.deepcopy(model)).eval()
     for module in folded.modules():
         norm = getattr(module, "norm", None)
         if isinstance(module, nn.Conv2d) and isinstance(norm, _BATCHNORM_TYPES):

@@ -115,7 +115,9 @@ class InvertedResidual(nn.Module):
         self.squeeze_excite = (
             SqueezeExcite(hidden, make_divisible(hidden // 4)) if spec.squeeze_excite else None
         )
-        self.project = Conv2d(hidden, out_channels, 1, bias=False, norm=get_norm(norm, out_channels))
+        self.project = Conv2d(
+            hidden, out_channels, 1, bias=False, norm=get_norm(norm, out_channels)
+        )
         self.use_residual = stride == 1 and in_channels == out_channels
         self.stride = stride
         self.kernel_size = spec.kernel_size

@@ -24,10 +24,34 @@ from typing import Dict, List, NamedTuple, Sequence, Tuple
 import torch
 from torch import nn
 
-__all__ = ["SiameseNetwork", "SiamTrackOutput", "TemplateBranch", "TemplateFeatures", "TrackStep"]
+__all__ = [
+    "DeviceCopies",
+    "SiameseNetwork",
+    "SiamTrackOutput",
+    "TemplateBranch",
+    "TemplateFeatures",
+    "TrackStep",
+]
 
 # A flat tuple of (B, ...) tensors computed once per target by ``encode_template``.
 TemplateFeatures = Tuple[torch.Tensor, ...]
+
+
+class DeviceCopies:
+    """A constant tensor kept on the CPU plus one cached copy per device it is asked on.
+
+    Not a module buffer, so it stays float32 (exact half-pixel grid coordinates) whatever
+    dtype the model is cast to, and it is not part of the state dict.
+    """
+
+    def __init__(self, tensor: torch.Tensor):
+        self._copies: Dict[torch.device, torch.Tensor] = {tensor.device: tensor}
+        self._source = tensor
+
+    def on(self, device: torch.device) -> torch.Tensor:
+        if device not in self._copies:
+            self._copies[device] = self._source.to(device)
+        return self._copies[device]
 
 
 class SiamTrackOutput(NamedTuple):

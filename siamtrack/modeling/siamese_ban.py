@@ -9,8 +9,6 @@ of ``points.py``. Training (``losses``): point labels from ellipses around the t
 (``docs/nanotrack.md``).
 """
 
-from typing import Dict
-
 import torch
 import torch.nn.functional as F
 from detectron2.config import configurable
@@ -19,7 +17,7 @@ from torch import nn
 
 from .ban_head import build_siam_ban_head, head_input_shape
 from .points import decode_ltrb, label_points, linear_iou_loss, point_grid_xy
-from .siamese import SiameseNetwork, SiamTrackOutput, TemplateFeatures
+from .siamese import DeviceCopies, SiameseNetwork, SiamTrackOutput, TemplateFeatures
 
 __all__ = ["SiameseBAN"]
 
@@ -75,9 +73,7 @@ class SiameseBAN(SiameseNetwork):
                 f"search size {search_size} gives an empty score map with this backbone/head"
             )
         self.point_stride = point_stride
-        # Not a buffer: points stay float32 whatever dtype the model is cast to.
-        self._points_cpu = point_grid_xy(self._score_size, point_stride, search_size)
-        self._points_on_device: Dict[torch.device, torch.Tensor] = {}
+        self._points = DeviceCopies(point_grid_xy(self._score_size, point_stride, search_size))
         self.positive_num, self.negative_num = positive_num, negative_num
         self.negative_pair_num = negative_pair_num
         self.cls_loss_weight, self.loc_loss_weight = cls_loss_weight, loc_loss_weight
@@ -89,7 +85,9 @@ class SiameseBAN(SiameseNetwork):
         ban = cfg.MODEL.SIAM_BAN
         return {
             "backbone": backbone,
-            "head": build_siam_ban_head(cfg, head_input_shape(backbone.output_shape()), template_hw),
+            "head": build_siam_ban_head(
+                cfg, head_input_shape(backbone.output_shape()), template_hw
+            ),
             "template_size": cfg.MODEL.SIAMESE.TEMPLATE_SIZE,
             "search_size": cfg.MODEL.SIAMESE.SEARCH_SIZE,
             "pixel_mean": list(cfg.MODEL.PIXEL_MEAN),
@@ -115,10 +113,7 @@ class SiameseBAN(SiameseNetwork):
     @property
     def points_xy(self) -> torch.Tensor:
         """(S, S, 2) float32 point coordinates in search-crop pixels, on ``device``."""
-        device = self.device
-        if device not in self._points_on_device:
-            self._points_on_device[device] = self._points_cpu.to(device)
-        return self._points_on_device[device]
+        return self._points.on(self.device)
 
     # ------------------------------------------------------------------ family hooks
     def _features(self, images: torch.Tensor) -> torch.Tensor:

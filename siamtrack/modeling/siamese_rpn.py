@@ -6,7 +6,7 @@ foreground probability and decoded box of every anchor, ``(B, A, H, W)`` and
 ``(B, A, H, W, 4)``. Training returns ``{"loss_cls", "loss_loc"}`` (already weighted).
 """
 
-from typing import Dict, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -27,7 +27,7 @@ from .anchors import (
 from .losses import label_negative_pair, label_positive_pair, siamese_rpn_losses
 from .neck import SiamNeck
 from .rpn_head import build_siam_rpn_head
-from .siamese import SiameseNetwork, SiamTrackOutput, TemplateFeatures
+from .siamese import DeviceCopies, SiameseNetwork, SiamTrackOutput, TemplateFeatures
 
 __all__ = ["SiameseRPN"]
 
@@ -103,10 +103,7 @@ class SiameseRPN(SiameseNetwork):
         anchors = anchor_grid_cxcywh(
             shapes, self.geometry.size, self.geometry.first_center, self.geometry.stride
         )
-        # Not a buffer: anchors stay float32 (exact half-pixel centres) whatever dtype the
-        # model is cast to; a copy per device is cached.
-        self._anchors_cpu = anchors  # (A, H, W, 4)
-        self._anchors_on_device: Dict[torch.device, torch.Tensor] = {}
+        self._anchors = DeviceCopies(anchors)  # (A, H, W, 4)
 
         self.matcher = Matcher(list(iou_thresholds), [0, -1, 1], allow_low_quality_matches=False)
         self.box2box_transform = Box2BoxTransform(weights=(1.0, 1.0, 1.0, 1.0))
@@ -155,10 +152,7 @@ class SiameseRPN(SiameseNetwork):
     @property
     def anchors_cxcywh(self) -> torch.Tensor:
         """(A, H, W, 4) float32 anchors (cx, cy, w, h) in search-crop pixels, on ``device``."""
-        device = self.device
-        if device not in self._anchors_on_device:
-            self._anchors_on_device[device] = self._anchors_cpu.to(device)
-        return self._anchors_on_device[device]
+        return self._anchors.on(self.device)
 
     @property
     def num_anchors(self) -> int:

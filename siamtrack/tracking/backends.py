@@ -30,10 +30,13 @@ def build_backend(
     model: Optional[nn.Module],
     options: InferenceOptions,
     device: Optional[Union[str, torch.device]] = None,
+    *,
+    own_model: bool = False,
 ):
-    """The backend ``options.backend`` names, for ``model`` (or ``options.onnx_dir``)."""
+    """The backend ``options.backend`` names, for ``model`` (or ``options.onnx_dir``);
+    ``own_model``: the backend may change ``model`` in place (``TorchBackend``)."""
     if options.backend == "onnxruntime":
         return OnnxRuntimeBackend.create(model, options, device)
     if model is None:
         raise ValueError("the torch backend needs a model")
-    return TorchBackend(model, options, device)
+    return TorchBackend(model, options, device, own_model=own_model)

@@ -21,6 +21,7 @@ from typing import Any, Iterable, Iterator, Optional
 import numpy as np
 
 from ..io.images import UnreadableImageError, read_image_bgr
+
 __all__ = ["FrameRecord", "iterate_tracking", "track_frames"]
 
 logger = logging.getLogger(__name__)

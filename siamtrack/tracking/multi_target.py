@@ -20,7 +20,7 @@ tracker's (``docs/siamrpnpp.md#tracker``), in continuous coordinates
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any, Dict, Hashable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Dict, Hashable, Iterable, Mapping, Optional, Union
 
 import numpy as np
 import torch
@@ -108,6 +108,7 @@ class MultiTargetTracker:
         lost_frames: int = 5,
         device: Optional[Union[str, torch.device]] = None,
         inference: InferenceOptions = InferenceOptions(),
+        own_model: bool = False,
     ):
         """
         Args:
@@ -124,6 +125,9 @@ class MultiTargetTracker:
             device: "cpu", "cuda", "cuda:1", ...; ``None`` keeps the model's device.
             inference: how the network runs (backend and speed-ups, ``InferenceOptions``;
                 ``InferenceOptions.eager()`` runs the model exactly as given).
+            own_model: the tracker may change ``model`` in place (fold its BatchNorm, move
+                it) instead of working on a copy: for a model nothing else uses. Trackers
+                built from a config without a model own the model they build.
         """
         for name, value in (("lr", lr), ("window_influence", window_influence)):
             if not 0.0 <= value <= 1.0:
@@ -132,7 +136,7 @@ class MultiTargetTracker:
             raise ValueError("penalty_k, context_amount and min_size must be non-negative")
         if int(lost_frames) < 1:
             raise ValueError(f"lost_frames must be at least 1, got {lost_frames}")
-        self.network = build_backend(model, inference, device)
+        self.network = build_backend(model, inference, device, own_model=own_model)
         self.context_amount = float(context_amount)
         self.penalty_k = float(penalty_k)
         self.window_influence = float(window_influence)
@@ -152,7 +156,8 @@ class MultiTargetTracker:
     ):
         device = resolve_device(available_device(cfg.MODEL.DEVICE) if device is None else device)
         inference = InferenceOptions.from_config(cfg.TRACKER)
-        if model is None and not inference.onnx_dir:  # exported graphs need no model
+        own_model = model is None
+        if own_model and not inference.onnx_dir:  # exported graphs need no model
             model = build_model_with_weights(cfg, device)
         return {
             "model": model,
@@ -165,6 +170,7 @@ class MultiTargetTracker:
             "lost_frames": cfg.TRACKER.LOST_FRAMES,
             "device": device,
             "inference": inference,
+            "own_model": own_model,
         }
 
     # ------------------------------------------------------------------ properties

@@ -9,7 +9,7 @@ import contextlib
 import copy
 import logging
 import warnings
-from typing import Any, Optional, Sequence, Tuple, Union
+from typing import Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -30,10 +30,12 @@ class TorchBackend:
     """The network side of the trackers in PyTorch: crops in, numpy scores and boxes out.
 
     Args:
-        model: a model following the ``SiameseNetwork`` inference contract; never modified
-            (speed-ups and device moves work on a copy).
+        model: a model following the ``SiameseNetwork`` inference contract; not modified
+            (speed-ups and device moves work on a copy) unless ``own_model``.
         options: ``InferenceOptions`` (the ``torch``-backend fields are used).
         device: where to run; ``None`` keeps the model where it is.
+        own_model: the backend may change ``model`` in place (fold it, move it) instead of
+            copying it: for a model nothing else uses.
     """
 
     def __init__(
@@ -41,6 +43,8 @@ class TorchBackend:
         model: nn.Module,
         options: InferenceOptions = InferenceOptions(),
         device: Optional[Union[str, torch.device]] = None,
+        *,
+        own_model: bool = False,
     ):
         check_network_contract(model)
         precision = options.precision
@@ -51,9 +55,9 @@ class TorchBackend:
         if jit_freeze and (precision != "fp32" or options.compile or target.type != "cpu"):
             logger.info("jit_freeze applies to fp32 eager CPU inference only; not used here")
             jit_freeze = False
-        owned = False
+        owned = bool(own_model)
         if options.fold_batchnorm:
-            model, owned = fold_batchnorm(model), True
+            model, owned = fold_batchnorm(model, inplace=owned), True
         if target != model_device(model):
             model = (model if owned else copy.deepcopy(model)).to(target)
             owned = True

@@ -72,6 +72,7 @@ class SiamTracker:
         lost_frames: int = 5,
         device: Optional[Union[str, torch.device]] = None,
         inference: InferenceOptions = InferenceOptions(),
+        own_model: bool = False,
     ):
         """Arguments as ``MultiTargetTracker``'s."""
         self._tracker = _OneTarget(
@@ -85,6 +86,7 @@ class SiamTracker:
             lost_frames=lost_frames,
             device=device,
             inference=inference,
+            own_model=own_model,
         )
 
     @classmethod

@@ -53,7 +53,9 @@ def test_numpy_contents_of_real_checkpoints_are_allowed(tmp_path, nanotrack_weig
     assert isinstance(checkpoint["optimizer"]["param_groups"][0]["lr"], np.floating)
     # numpy arrays and dtypes (detectron2 .pkl files, numpy-holding training state)
     path = tmp_path / "arrays.pth"
-    torch.save({"model": {"w": torch.ones(2)}, "stats": np.arange(3.0), "dtype": np.dtype("f4")}, path)
+    torch.save(
+        {"model": {"w": torch.ones(2)}, "stats": np.arange(3.0), "dtype": np.dtype("f4")}, path
+    )
     loaded = load_torch_file(str(path))
     np.testing.assert_array_equal(loaded["stats"], np.arange(3.0))
 

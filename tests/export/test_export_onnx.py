@@ -176,7 +176,7 @@ def test_cli_zoo_name_check_and_force(export_tool, zoo, tmp_path, capsys):
     [
         (["--config-file", "nanotrack_v3", "--weights", "nanotrack_v2"], "does not exist"),
         (["--config-file", nanotrack_config(3), "--weights", "nanotrack_v2"], "does not fit"),
-        (["--weights", "some/model.pth"], "'some/model.pth' is not a model-zoo name"),
+        (["--weights", "some/model.pth"], "some/model.pth is not a model zoo name"),
         (["--config-file", nanotrack_config(2)], "no weights"),
         (["--weights", "nanotrack_v3", "--layout", "opencv-nano"], "15x15"),
         (

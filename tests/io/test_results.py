@@ -1,6 +1,8 @@
 """Result files: OTB / GOT-10k / boxes-table round trips, no clobbering, no partial files."""
 
 import json
+import os
+import stat
 
 import numpy as np
 import pytest
@@ -11,7 +13,9 @@ from siamtrack.io import (
     read_got10k_results,
     read_otb_results,
     read_results,
+    read_targets_boxes_file,
     write_boxes_file,
+    write_targets_boxes_file,
     write_got10k_results,
     write_otb_results,
 )
@@ -86,3 +90,34 @@ def test_boxes_file_never_clobbers_and_checks_input(tmp_path):
         write_boxes_file(tmp_path / "boxes.xml", BOXES, SCORES)
     with pytest.raises(ValueError, match="3 boxes, 2 scores"):
         write_boxes_file(tmp_path / "b.txt", BOXES, SCORES[:2])
+
+
+def test_outputs_get_the_permissions_of_a_plain_open(tmp_path):
+    previous = os.umask(0o027)
+    try:
+        path = write_otb_results(tmp_path, "siam", "Crossing", BOXES)
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode) == 0o640
+
+
+def test_several_targets_in_one_boxes_file(tmp_path):
+    tracks = {
+        0: (np.arange(3), BOXES, SCORES),
+        "car": (np.arange(1, 3), BOXES[:2] + 1, SCORES[:2]),
+    }
+    (csv_path,) = write_targets_boxes_file(tmp_path / "b.csv", tracks)
+    assert csv_path.read_text().splitlines()[0] == "frame,target,x,y,w,h,score"
+    back = read_targets_boxes_file(csv_path)
+    assert sorted(back) == ["0", "car"]
+    np.testing.assert_array_equal(back["car"][0], [1, 2])
+    np.testing.assert_array_equal(back["car"][1], BOXES[:2] + 1)
+    (json_path,) = write_targets_boxes_file(tmp_path / "b.json", tracks)
+    np.testing.assert_array_equal(read_targets_boxes_file(json_path)["0"][1], BOXES)
+    txt_paths = write_targets_boxes_file(tmp_path / "b.txt", tracks)
+    assert [p.name for p in txt_paths] == ["b_0.txt", "b_car.txt"]
+    np.testing.assert_array_equal(read_otb_results(tmp_path, ".", "b_car"), BOXES[:2] + 1)
+    with pytest.raises(OutputExistsError, match="b_0.txt"):
+        write_targets_boxes_file(tmp_path / "b.txt", tracks)

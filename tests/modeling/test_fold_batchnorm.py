@@ -33,3 +33,16 @@ def test_folded_model_matches_unfused(layout, freeze_at):
 def _head_outputs(model, template, search):
     features = model.encode_template(template)
     return model.raw_outputs(features, search), model.track(features, search)
+
+
+def test_inplace_folds_the_model_itself():
+    model = randomize_batchnorm(build(TINY_CONFIGS["pysot"], "MODEL.BACKBONE.FREEZE_AT", 0))
+    model.eval()
+    search = random_images(1, model.search_size, 7)
+    template = random_images(1, model.template_size, 8)
+    with torch.no_grad():
+        expected = model.track(model.encode_template(template), search).scores
+        folded = fold_batchnorm(model, inplace=True)
+        actual = folded.track(folded.encode_template(template), search).scores
+    assert folded is model and count_batchnorm(model) == 0
+    torch.testing.assert_close(actual, expected, rtol=0, atol=1e-5)

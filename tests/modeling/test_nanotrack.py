@@ -92,7 +92,9 @@ def test_structure_matches_the_release(version):
 
 
 @pytest.mark.parametrize("version", VERSIONS)
-def test_every_released_key_is_mapped_or_listed_unused(nanotrack_weights, shared_reference, version):
+def test_every_released_key_is_mapped_or_listed_unused(
+    nanotrack_weights, shared_reference, version
+):
     fmt, state, extra = read_checkpoint(str(nanotrack_weights / f"nanotrackv{version}.pth"))
     assert fmt == "nanotrack" and extra["nanotrack_version"] == version
     listing = (shared_reference / f"nanotrack_v{version}_state_dict.tsv").read_text().splitlines()

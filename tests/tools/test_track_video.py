@@ -120,7 +120,7 @@ def test_crossing_video_rows_match_frames(track_video_tool, tiny_config, shared_
         (["--init-box", "10,10,20,20", "--opts", "TRACKER.NOPE", "1"], "TRACKER.NOPE"),
         (
             ["--init-box", "10,10,20,20", "--weights", "{tmp}/none.pth"],
-            "none.pth not found (MODEL.WEIGHTS or --weights)",
+            "none.pth not found (MODEL.WEIGHTS)",
         ),
     ],
 )
@@ -189,3 +189,28 @@ def test_weights_are_loaded(track_video_tool, tiny_config, shared_data, tmp_path
     assert code == 0
     _, boxes, _ = read_boxes_file(tmp_path / "b.txt")
     np.testing.assert_array_equal(boxes, expected.boxes_xywh)
+
+
+def test_several_targets(track_video_tool, nanotrack_weights, shared_data, tmp_path, capsys):
+    frames = str(shared_data / "sequences" / "Crossing" / "img" / "0000[1-8].jpg")
+    common = ["--input", frames, "--init-box", "204,150,17,50", "--init-box", "100,100,30,40",
+              "--weights", str(nanotrack_weights / "nanotrackv3.pth"),
+              "--config-file", str(REPO_ROOT / "configs" / "nanotrack" / "nanotrack_v3.yaml")]  # fmt: skip
+    assert _run(track_video_tool, *common, "--save-boxes", tmp_path / "b.csv",
+                "--output", tmp_path / "v.mp4") == 0  # fmt: skip
+    assert "2 targets" in capsys.readouterr().out
+    from siamtrack.io import read_targets_boxes_file
+
+    tracks = read_targets_boxes_file(tmp_path / "b.csv")
+    assert sorted(tracks) == ["0", "1"] and all(len(t[0]) == 8 for t in tracks.values())
+    np.testing.assert_array_equal(tracks["1"][1][0], [100, 100, 30, 40])
+    with open_frame_source(str(tmp_path / "v.mp4")) as video:
+        assert len(list(video)) == 8
+    assert _run(track_video_tool, *common, "--save-boxes", tmp_path / "b.txt") == 0
+    _, boxes, _ = read_boxes_file(tmp_path / "b_1.txt")  # one OTB file per target
+    np.testing.assert_array_equal(boxes, tracks["1"][1])
+    # a box outside the image among several: an error naming the target, nothing written
+    bad = common[:4] + ["--init-box", "5000,10,20,20"] + common[4:]
+    assert _run(track_video_tool, *bad, "--save-boxes", tmp_path / "c.csv") == 2
+    assert "init box of target 1" in capsys.readouterr().err
+    assert not (tmp_path / "c.csv").exists()

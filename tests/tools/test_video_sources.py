@@ -137,7 +137,9 @@ def test_track_video_rows_corrupt_frames_and_interrupt(tmp_path):
             AnnotatedVideoWriter(tmp_path / "o.mp4", source.fps),
             BoxesFileWriter(tmp_path / "b.csv"),
         ]
-        summary = track_video(tracker, source, [50, 40, 24, 30], writers=writers, show_progress=False)
+        summary = track_video(
+            tracker, source, [50, 40, 24, 30], writers=writers, show_progress=False
+        )
     assert summary.completed and summary.bad_frames == [3]
     index, boxes, scores = read_boxes_file(tmp_path / "b.csv")
     np.testing.assert_array_equal(index, np.arange(6))
@@ -146,13 +148,17 @@ def test_track_video_rows_corrupt_frames_and_interrupt(tmp_path):
     assert scores[0] == 1.0 and np.isnan(scores[3]) and np.all(np.isfinite(scores[[1, 2, 4, 5]]))
     assert len(list(open_frame_source(str(tmp_path / "o.mp4")))) == 6
 
-    stopper = _InterruptingTracker(SiamTracker(model=ContentStubModel(), inference=InferenceOptions.eager()), stop_at=3)
+    stopper = _InterruptingTracker(
+        SiamTracker(model=ContentStubModel(), inference=InferenceOptions.eager()), stop_at=3
+    )
     with open_frame_source(str(tmp_path / "v.mp4")) as source:
         writers = [
             AnnotatedVideoWriter(tmp_path / "p.mp4", source.fps),
             BoxesFileWriter(tmp_path / "p.json"),
         ]
-        summary = track_video(stopper, source, [50, 40, 24, 30], writers=writers, show_progress=False)
+        summary = track_video(
+            stopper, source, [50, 40, 24, 30], writers=writers, show_progress=False
+        )
     assert not summary.completed and len(summary.result) == 3
     assert len(read_boxes_file(tmp_path / "p.json")[0]) == 3
     assert len(list(open_frame_source(str(tmp_path / "p.mp4")))) == 3

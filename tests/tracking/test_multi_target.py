@@ -91,7 +91,9 @@ def test_targets_are_added_and_removed_by_id(nanotrack_weights, sequences):
             assert tracker.target_ids == ["late"]
         result = tracker.update(frame)
         if index >= 5:
-            np.testing.assert_allclose(result["late"].box_xywh, late.update(frame).box_xywh, atol=1e-4)
+            np.testing.assert_allclose(
+                result["late"].box_xywh, late.update(frame).box_xywh, atol=1e-4
+            )
         assert ("walker" in result.targets) == (index < 12)
     walker_alone = SiamTracker(cfg).track(frames[:12], truth[0]).boxes_xywh[-1]
     tracker.init(frames[0], {"walker": truth[0]})  # init starts over

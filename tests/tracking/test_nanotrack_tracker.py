@@ -85,4 +85,11 @@ def test_onnxruntime_and_jit_match_the_eager_model(nanotrack_weights, crossing, 
     assert iou_xywh(np.asarray(boxes), truth).mean() > 0.6  # and it tracks
 
 
-EAGER_OPTS = ("TRACKER.BACKEND", "torch", "TRACKER.FOLD_BATCHNORM", False, "TRACKER.JIT_FREEZE", False)
+EAGER_OPTS = (
+    "TRACKER.BACKEND",
+    "torch",
+    "TRACKER.FOLD_BATCHNORM",
+    False,
+    "TRACKER.JIT_FREEZE",
+    False,
+)

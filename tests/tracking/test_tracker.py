@@ -137,7 +137,9 @@ def test_box_clipped_when_prediction_leaves_the_image():
     stub, _ = _centre_stub_for(box, centre_score=1.0)
     stub.centre_offset_xy = (400.0, 400.0)
     stub.centre_box_wh = (5000.0, 1.0)
-    tracker = SiamTracker(model=stub, penalty_k=0.0, window_influence=0.0, lr=1.0, min_size=10.0, inference=EAGER)
+    tracker = SiamTracker(
+        model=stub, penalty_k=0.0, window_influence=0.0, lr=1.0, min_size=10.0, inference=EAGER
+    )
     image = _textured_image()
     tracker.init(image, box)
     result = tracker.update(image)
@@ -178,7 +180,9 @@ def test_trackers_with_different_settings_share_a_model():
     eager.init(frames[0], box + [5, 5, 0, 0])
     for frame in frames[1:]:
         calm_box, eager_box = calm.update(frame).box_xywh, eager.update(frame).box_xywh
-    alone = SiamTracker(model=model, penalty_k=0.5, window_influence=0.7, lr=0.1, inference=EAGER).track(frames, box)
+    alone = SiamTracker(
+        model=model, penalty_k=0.5, window_influence=0.7, lr=0.1, inference=EAGER
+    ).track(frames, box)
     np.testing.assert_array_equal(calm_box, alone.boxes_xywh[-1])
     assert not np.array_equal(calm_box, eager_box)
 
@@ -251,5 +255,7 @@ def test_jit_freeze_falls_back_to_eager_when_tracing_fails(monkeypatch, caplog):
     result = tracker.track(frames, box)
     np.testing.assert_array_equal(result.boxes_xywh, expected.boxes_xywh)
     assert "jit_freeze failed" in caplog.text and "cannot trace this" in caplog.text
-    bf16 = SiamTracker(model=model, inference=replace(EAGER, jit_freeze=True, precision="bf16"))  # jit: fp32 only
+    bf16 = SiamTracker(
+        model=model, inference=replace(EAGER, jit_freeze=True, precision="bf16")
+    )  # jit: fp32 only
     assert bf16.network._jit_freeze is False and len(bf16.track(frames, box)) == 3

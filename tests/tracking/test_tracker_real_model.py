@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from siamtrack.io.sequences import load_sequence
+from siamtrack.modeling import count_batchnorm
 from siamtrack.tracking import InferenceOptions, SiamTracker
 
 from .tiny_model import TINY_PYSOT, TINY_STANDARD, build_tiny_model, tiny_cfg
@@ -143,3 +144,16 @@ def test_fp32_speedups_give_the_same_outputs(crossing):
 def test_missing_weights_file_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.pth"):
         SiamTracker(tiny_cfg("MODEL.WEIGHTS", str(tmp_path / "nope.pth")))
+
+
+def test_own_model_is_folded_in_place_and_others_are_copied(crossing):
+    frames, box = crossing
+    model = _randomize_norms(build_tiny_model())
+    copied = SiamTracker(model=model, inference=InferenceOptions(jit_freeze=False))
+    assert copied.network.model is not model and count_batchnorm(model) > 0
+    expected = copied.track(frames[:4], box).boxes_xywh
+    owner = SiamTracker(model=model, inference=InferenceOptions(jit_freeze=False), own_model=True)
+    assert owner.network.model is model and count_batchnorm(model) == 0  # no second copy
+    np.testing.assert_allclose(owner.track(frames[:4], box).boxes_xywh, expected, atol=1e-3)
+    built = SiamTracker(tiny_cfg())  # builds its own model: owns it
+    assert count_batchnorm(built.network.model) == 0

@@ -21,6 +21,7 @@ Box conventions (continuous pixel coordinates, top-left xywh, as everywhere in s
 - YouTube-BB gives fractions of the frame size: ``box_xywh = (xmin W, ymin H,
   (xmax - xmin) W, (ymax - ymin) H)`` for a W x H frame; no rounding or shift.
 """
+
 from .common import format_stats
 from .imagenet_det import convert_imagenet_det
 from .imagenet_vid import convert_imagenet_vid

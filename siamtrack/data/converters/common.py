@@ -9,9 +9,20 @@ from PIL import Image
 
 from ...io.sequences import Sequence
 
-__all__ = ["NAN_BOX", "add_track", "box_ok", "format_stats", "image_size_wh"]
+__all__ = ["NAN_BOX", "add_track", "box_ok", "format_stats", "ilsvrc_folders", "image_size_wh"]
 
 NAN_BOX = (np.nan,) * 4
+
+
+def ilsvrc_folders(root: Path, task: str, split: str, release: str) -> Tuple[Path, Path]:
+    """(annotation folder, image folder) of an ILSVRC ``task`` ("DET", "VID") split under
+    ``root``; FileNotFoundError naming the folder if the annotations are not there."""
+    annotation_root = root / "Annotations" / task / split
+    if not annotation_root.is_dir():
+        raise FileNotFoundError(
+            f"{annotation_root} does not exist (expected the {release} release under {root})"
+        )
+    return annotation_root, root / "Data" / task / split
 
 
 def format_stats(stats: Counter) -> str:

@@ -8,7 +8,7 @@ from typing import Dict, Tuple
 from tqdm import tqdm
 
 from ...io.tracks_json import json_coordinate
-from .common import box_ok, image_size_wh
+from .common import box_ok, ilsvrc_folders, image_size_wh
 from .voc_xml import VOC_BOX_NOTE, parse_voc_xml
 
 __all__ = ["convert_imagenet_det"]
@@ -31,12 +31,7 @@ def convert_imagenet_det(
         and images whose JPEG is missing are left out; empty boxes are dropped.
     """
     root = Path(root)
-    annotation_root = root / "Annotations" / "DET" / split
-    image_root = root / "Data" / "DET" / split
-    if not annotation_root.is_dir():
-        raise FileNotFoundError(
-            f"{annotation_root} does not exist (expected the ILSVRC DET release under {root})"
-        )
+    annotation_root, image_root = ilsvrc_folders(root, "DET", split, "ILSVRC DET")
     xml_files = sorted(annotation_root.rglob("*.xml"))
     if not xml_files:
         raise FileNotFoundError(f"no .xml annotation files under {annotation_root}")

@@ -8,7 +8,7 @@ from typing import List, Tuple
 from tqdm import tqdm
 
 from ...io.sequences import Sequence
-from .common import NAN_BOX, add_track, box_ok
+from .common import NAN_BOX, add_track, box_ok, ilsvrc_folders
 from .voc_xml import parse_voc_xml
 
 __all__ = ["convert_imagenet_vid"]
@@ -41,12 +41,7 @@ def convert_imagenet_vid(
         empty box) are absent with a NaN box. Frames whose JPEG is missing are left out.
     """
     root = Path(root)
-    annotation_root = root / "Annotations" / "VID" / split
-    image_root = root / "Data" / "VID" / split
-    if not annotation_root.is_dir():
-        raise FileNotFoundError(
-            f"{annotation_root} does not exist (expected the ILSVRC2015 VID release under {root})"
-        )
+    annotation_root, image_root = ilsvrc_folders(root, "VID", split, "ILSVRC2015 VID")
     stats: Counter = Counter()
     tracks: List[Sequence] = []
     names = set()
