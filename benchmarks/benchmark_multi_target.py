@@ -32,6 +32,9 @@ MODELS = {
         "configs/siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml", []
     ),
     "NanoTrack v3 (released weights)": ("configs/nanotrack/nanotrack_v3.yaml", ["MODEL.WEIGHTS", "nanotrack_v3"]),
+    "NanoTrack v3, torch backend": (
+        "configs/nanotrack/nanotrack_v3.yaml", ["MODEL.WEIGHTS", "nanotrack_v3", "TRACKER.BACKEND", "torch"]
+    ),
 }  # fmt: skip
 
 
@@ -55,6 +58,7 @@ def main() -> None:
     parser.add_argument("--targets", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--rounds", type=int, default=2, help="runs per K (median of all updates)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--models", nargs="+", choices=list(MODELS), default=list(MODELS))
     args = parser.parse_args()
     os.environ.setdefault("SIAMTRACK_WEIGHTS_DIR", str(SHARED / "weights" / "nanotrack"))
     torch.set_num_threads(args.threads)
@@ -63,7 +67,8 @@ def main() -> None:
     frames = [cv2.imread(p) for p in sequence.frame_paths[: args.frames]]
     print(f"{machine_description()}; {args.threads} threads; torch {torch.__version__}; "
           f"{sequence.name}, {len(frames)} frames")  # fmt: skip
-    for label, (config, opts) in MODELS.items():
+    for label in args.models:
+        config, opts = MODELS[label]
         torch.manual_seed(0)
         tracker = MultiTargetTracker(load_config(str(REPO / config), opts), device="cpu")
         times = {k: [] for k in args.targets}

@@ -12,6 +12,8 @@ ImportError that says so. Layers, bottom to top: ``utils.boxes`` / ``io`` -> ``e
 ``integrations``; ``tools/`` and ``benchmarks/`` sit on top.
 """
 
+import warnings
+
 __version__ = "0.2.0"
 
 try:
@@ -20,8 +22,12 @@ except ImportError as error:  # only the torch-free layers are usable
     _REGISTRATION_ERROR = error
 else:
     _REGISTRATION_ERROR = None
-    from . import data  # noqa: F401  registers the bundled sample and standard datasets
-    from . import modeling  # noqa: F401  registers backbones, heads, meta-architectures
+    with warnings.catch_warnings():
+        # fvcore scripts its focal loss with torch.jit.script when detectron2.layers imports
+        # it, which recent torch reports as deprecated on every import: not the user's to fix.
+        warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", FutureWarning)
+        from . import data  # noqa: F401  registers the bundled sample and standard datasets
+        from . import modeling  # noqa: F401  registers backbones, heads, meta-architectures
     from .config import add_siamtrack_config, load_config
     from .tracking import MultiTargetTracker, SiamTracker
 

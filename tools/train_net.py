@@ -15,11 +15,9 @@ does not fit) stops with one line on stderr and exit code 2.
 
 import sys
 
-from detectron2.engine import default_argument_parser
-
 from siamtrack.checkpoint import SiamCheckpointer
 from siamtrack.cli import run_tool
-from siamtrack.engine import SiamTrainer, launch, setup_training
+from siamtrack.engine import SiamTrainer, launch, setup_training, training_argument_parser
 
 PROG = "train_net.py"
 
@@ -37,18 +35,8 @@ def main(args):
     return trainer.train()
 
 
-def get_parser():
-    parser = default_argument_parser()
-    parser.add_argument(
-        "--trust-weights",
-        action="store_true",
-        help="load MODEL.WEIGHTS / resumed checkpoints with full unpickling (trusted files only)",
-    )
-    return parser
-
-
 def invoke_main() -> int:
-    args = get_parser().parse_args()
+    args = training_argument_parser().parse_args()
     print("Command Line Args:", args)
 
     def run() -> int:

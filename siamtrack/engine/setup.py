@@ -1,9 +1,10 @@
 """Training set-up for tools/train_net.py (detectron2's ``setup(args)`` pattern)."""
 
+import argparse
 import os
 
 from detectron2.config import CfgNode
-from detectron2.engine import default_setup
+from detectron2.engine import default_argument_parser, default_setup
 from detectron2.utils import comm
 from detectron2.utils.logger import setup_logger
 
@@ -20,6 +21,19 @@ def check_output_dir(output_dir: str, resume: bool) -> None:
             f"OUTPUT_DIR {output_dir} already holds a training run (last checkpoint: {name}): "
             "resume it (--resume) or set OUTPUT_DIR to a new folder"
         )
+
+
+def training_argument_parser() -> argparse.ArgumentParser:
+    """detectron2's ``default_argument_parser`` (``--config-file``, ``--resume``,
+    ``--eval-only``, ``--num-gpus``, ..., trailing ``KEY VALUE`` overrides) plus
+    ``--trust-weights``."""
+    parser = default_argument_parser()
+    parser.add_argument(
+        "--trust-weights",
+        action="store_true",
+        help="load MODEL.WEIGHTS / resumed checkpoints with full unpickling (trusted files only)",
+    )
+    return parser
 
 
 def setup_training(args) -> CfgNode:

@@ -26,7 +26,6 @@ from torch import nn
 
 from .loop import track_frames
 from .multi_target import MultiTargetTracker
-from .options import InferenceOptions
 from .results import TrackResult, TrackSequenceResult
 
 __all__ = ["SiamTracker"]
@@ -59,35 +58,11 @@ class SiamTracker:
     _TARGET = 0
 
     @configurable
-    def __init__(
-        self,
-        model: Optional[nn.Module] = None,
-        *,
-        context_amount: float = 0.5,
-        penalty_k: float = 0.04,
-        window_influence: float = 0.44,
-        lr: float = 0.4,
-        min_size: float = 10.0,
-        lost_score: float = 0.3,
-        lost_frames: int = 5,
-        device: Optional[Union[str, torch.device]] = None,
-        inference: InferenceOptions = InferenceOptions(),
-        own_model: bool = False,
-    ):
-        """Arguments as ``MultiTargetTracker``'s."""
-        self._tracker = _OneTarget(
-            model,
-            context_amount=context_amount,
-            penalty_k=penalty_k,
-            window_influence=window_influence,
-            lr=lr,
-            min_size=min_size,
-            lost_score=lost_score,
-            lost_frames=lost_frames,
-            device=device,
-            inference=inference,
-            own_model=own_model,
-        )
+    def __init__(self, model: Optional[nn.Module] = None, **settings):
+        """Arguments as ``MultiTargetTracker``'s: ``model`` and the keyword-only
+        ``context_amount``, ``penalty_k``, ``window_influence``, ``lr``, ``min_size``,
+        ``lost_score``, ``lost_frames``, ``device``, ``inference``, ``own_model``."""
+        self._tracker = _OneTarget(model, **settings)
 
     @classmethod
     def from_config(

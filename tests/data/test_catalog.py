@@ -12,7 +12,7 @@ from siamtrack.data import (
     register_coco_pairs,
     register_sequence_dataset,
 )
-from siamtrack.data.catalog import register_builtin_datasets
+from siamtrack.data.builtin import register_builtin_datasets
 
 from .helpers import make_coco, make_generic, make_lasot
 

@@ -23,7 +23,7 @@ from siamtrack.data import (
     register_coco_pairs,
     register_tracks_json,
 )
-from siamtrack.data.catalog import register_builtin_datasets
+from siamtrack.data.builtin import register_builtin_datasets
 from siamtrack.data.converters import (
     convert_imagenet_det,
     convert_imagenet_vid,

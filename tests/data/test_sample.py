@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from siamtrack.data import read_box_file
-from siamtrack.data.catalog import sample_root
+from siamtrack.data.builtin import sample_root
 
 from ..conftest import REPO_ROOT
 

@@ -181,7 +181,7 @@ def test_loss_falls_when_overfitting_fixed_pairs():
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        history.append(float(loss))
+        history.append(loss.item())
     assert min(history[-5:]) < 0.5 * history[0]
 
 
