@@ -11,8 +11,12 @@ setup: $(STAMP)
 $(STAMP): setup.py dev/setup_env.sh dev/requirements.txt dev/prepare_detectron2_fallback.py dev/detectron2_placeholder_C.py dev/constraints-detectron2-fallback.txt
 	VENV=$(VENV) bash dev/setup_env.sh
 
+# the tests run on every core (one pytest worker per core, one torch thread per test);
+# TEST_WORKERS=0 runs them in this process
+TEST_WORKERS ?= auto
+
 test: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest -n $(TEST_WORKERS) tests
 
 # The main job: track the bundled sample video with the pretrained NanoTrack v3 (model zoo name;
 # the weights come from $(SIAMTRACK_WEIGHTS_DIR) when that folder exists, else from the cache or
@@ -80,4 +84,4 @@ endif
 FORCE:
 
 test-official: $(OFFICIAL_STAMP)
-	$(OFFICIAL_VENV)/bin/python -m pytest tests
+	$(OFFICIAL_VENV)/bin/python -m pytest -n $(TEST_WORKERS) tests
