@@ -27,14 +27,14 @@ from siamtrack.tracking import MultiTargetTracker
 
 from common import REPO, SHARED, machine_description, timed_tracking
 
+# --models key: (label, config, overrides)
 MODELS = {
-    "SiamRPN++ light (R-18 narrow, random weights)": (
-        "configs/siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml", []
-    ),
-    "NanoTrack v3 (released weights)": ("configs/nanotrack/nanotrack_v3.yaml", ["MODEL.WEIGHTS", "nanotrack_v3"]),
-    "NanoTrack v3, torch backend": (
-        "configs/nanotrack/nanotrack_v3.yaml", ["MODEL.WEIGHTS", "nanotrack_v3", "TRACKER.BACKEND", "torch"]
-    ),
+    "light": ("SiamRPN++ light (R-18 narrow, random weights)",
+              "configs/siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml", []),
+    "nanotrack_v3": ("NanoTrack v3 (released weights)",
+                     "configs/nanotrack/nanotrack_v3.yaml", ["MODEL.WEIGHTS", "nanotrack_v3"]),
+    "nanotrack_v3_torch": ("NanoTrack v3, torch backend", "configs/nanotrack/nanotrack_v3.yaml",
+                           ["MODEL.WEIGHTS", "nanotrack_v3", "TRACKER.BACKEND", "torch"]),
 }  # fmt: skip
 
 
@@ -67,8 +67,8 @@ def main() -> None:
     frames = [cv2.imread(p) for p in sequence.frame_paths[: args.frames]]
     print(f"{machine_description()}; {args.threads} threads; torch {torch.__version__}; "
           f"{sequence.name}, {len(frames)} frames")  # fmt: skip
-    for label in args.models:
-        config, opts = MODELS[label]
+    for key in args.models:
+        label, config, opts = MODELS[key]
         torch.manual_seed(0)
         tracker = MultiTargetTracker(load_config(str(REPO / config), opts), device="cpu")
         times = {k: [] for k in args.targets}
