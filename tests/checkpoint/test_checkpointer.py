@@ -111,18 +111,33 @@ def test_truncated_file_is_reported(tmp_path):
         SiamCheckpointer(model).load(str(pkl))
 
 
-def test_nan_weights_are_reported(tmp_path):
+@pytest.mark.parametrize(
+    "bad_values", [[float("nan")], [float("inf")], [float("inf"), float("-inf")]]
+)
+def test_nan_weights_are_reported(tmp_path, bad_values):
     model = build(TINY_CONFIGS["pysot"])
     state = model.state_dict()
-    state["neck.adjust.res3.weight"] = torch.full_like(
-        state["neck.adjust.res3.weight"], float("nan")
-    )
+    weight = state["neck.adjust.res3.weight"].clone()
+    weight.view(-1)[: len(bad_values)] = torch.tensor(bad_values)
+    state["neck.adjust.res3.weight"] = weight
     path = tmp_path / "nan.pth"
     torch.save({"model": state}, path)
     with pytest.raises(
         InvalidCheckpointError, match=f"{path}: NaN or inf.*neck.adjust.res3.weight"
     ):
         SiamCheckpointer(model).load(str(path))
+
+
+def test_large_finite_weights_whose_sum_overflows_load(tmp_path):
+    model = build(TINY_CONFIGS["pysot"])
+    state = model.state_dict()
+    weight = state["neck.adjust.res3.weight"].clone()
+    weight.view(-1)[:2] = 3e38  # finite, but their float32 sum is inf
+    state["neck.adjust.res3.weight"] = weight
+    path = tmp_path / "large.pth"
+    torch.save({"model": state}, path)
+    SiamCheckpointer(model).load(str(path))
+    assert torch.equal(model.state_dict()["neck.adjust.res3.weight"], weight)
 
 
 def test_checkpoint_of_another_model_is_refused(tmp_path):
