@@ -104,6 +104,18 @@ class SiameseNetwork(nn.Module):
         self.register_buffer("pixel_mean", torch.tensor(pixel_mean).view(1, 3, 1, 1), False)
         self.register_buffer("pixel_std", torch.tensor(pixel_std).view(1, 3, 1, 1), False)
 
+    @staticmethod
+    def base_args_from_config(cfg) -> Dict:
+        """This base's constructor arguments (all but ``backbone``) from a config, for the
+        families' ``from_config``."""
+        return {
+            "template_size": cfg.MODEL.SIAMESE.TEMPLATE_SIZE,
+            "search_size": cfg.MODEL.SIAMESE.SEARCH_SIZE,
+            "pixel_mean": list(cfg.MODEL.PIXEL_MEAN),
+            "pixel_std": list(cfg.MODEL.PIXEL_STD),
+            "input_format": cfg.INPUT.FORMAT,
+        }
+
     # ------------------------------------------------------------------ properties
     @property
     def device(self) -> torch.device:

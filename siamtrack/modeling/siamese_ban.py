@@ -88,11 +88,7 @@ class SiameseBAN(SiameseNetwork):
             "head": build_siam_ban_head(
                 cfg, head_input_shape(backbone.output_shape()), template_hw
             ),
-            "template_size": cfg.MODEL.SIAMESE.TEMPLATE_SIZE,
-            "search_size": cfg.MODEL.SIAMESE.SEARCH_SIZE,
-            "pixel_mean": list(cfg.MODEL.PIXEL_MEAN),
-            "pixel_std": list(cfg.MODEL.PIXEL_STD),
-            "input_format": cfg.INPUT.FORMAT,
+            **cls.base_args_from_config(cfg),
             "point_stride": ban.POINT_STRIDE,
             "positive_num": ban.POSITIVE_NUM,
             "negative_num": ban.NEGATIVE_NUM,

@@ -102,26 +102,11 @@ def test_targets_are_added_and_removed_by_id(nanotrack_weights, sequences):
     np.testing.assert_allclose(last, walker_alone, atol=1e-4)
 
 
-def _object_leaving_frames(num_frames=20):
-    """The striped object of ``moving_object_frames`` moving right 15 px/frame out of a
-    240x320 frame: fully visible up to frame 9, gone from frame 12."""
-    y, x = np.mgrid[0:240, 0:320]
-    background = np.stack([(x // 2 + y // 4 + 60 * c) % 256 for c in range(3)], -1)
-    patch = np.zeros((40, 30, 3), np.uint8)
-    patch[..., 2] = 230
-    patch[::8, :, 1] = 255
-    patch[:, ::6, 0] = 255
-    frames = []
-    for t in range(num_frames):
-        frame, left = background.astype(np.uint8), 150 + 15 * t
-        if left < 320:
-            frame[80:120, left : min(320, left + 30)] = patch[:, : min(30, 320 - left)]
-        frames.append(frame)
-    return frames, [150.0, 80.0, 30.0, 40.0]
-
-
 def test_lost_flag_when_the_target_leaves_the_image(nanotrack_weights):
-    frames, box = _object_leaving_frames()
+    # moving right 15 px/frame out of the 320 px wide frame: fully visible up to frame 9,
+    # gone from frame 12
+    frames, boxes = moving_object_frames(20, start=(150, 80), step=(15, 0))
+    box = list(boxes[0])
     # NanoTrack scores the visible object 1.0 and the border it is left with ~0.9
     cfg = nanotrack_cfg(2, nanotrack_weights, "TRACKER.LOST_SCORE", 0.95, "TRACKER.LOST_FRAMES", 3)
     tracker = MultiTargetTracker(cfg)

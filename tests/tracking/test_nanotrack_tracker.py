@@ -19,8 +19,10 @@ def nanotrack_cfg(version, weights_folder, *opts):
     )
 
 
-def moving_object_frames(num_frames=6):
-    """240x320 gradient frames with a striped 40 (h) x 30 (w) object moving (+4, +2) px/frame."""
+def moving_object_frames(num_frames=6, start=(100, 80), step=(4, 2)):
+    """240x320 gradient frames with a striped 40 (h) x 30 (w) object whose top-left corner
+    starts at ``start`` (x, y) and moves ``step`` px/frame; the part outside the frame is cut.
+    Returns the frames and the object's (unclipped) x, y, w, h boxes."""
     y, x = np.mgrid[0:240, 0:320]
     background = np.stack([(x // 2 + y // 4 + 60 * c) % 256 for c in range(3)], -1)
     patch = np.zeros((40, 30, 3), np.uint8)
@@ -30,8 +32,11 @@ def moving_object_frames(num_frames=6):
     frames, boxes = [], []
     for t in range(num_frames):
         frame = background.astype(np.uint8)
-        left, top = 100 + 4 * t, 80 + 2 * t
-        frame[top : top + 40, left : left + 30] = patch
+        left, top = start[0] + step[0] * t, start[1] + step[1] * t
+        visible = frame[max(top, 0) : top + 40, max(left, 0) : left + 30]
+        visible[...] = patch[max(-top, 0) :, max(-left, 0) :][
+            : visible.shape[0], : visible.shape[1]
+        ]
         frames.append(frame)
         boxes.append([left, top, 30, 40])
     return frames, np.asarray(boxes, np.float64)
