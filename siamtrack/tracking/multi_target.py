@@ -29,7 +29,7 @@ from torch import nn
 
 from ..checkpoint import build_model_with_weights
 from ..data.crops import crop_square, mean_color, siamese_crop_sides
-from ..utils.boxes import check_box_in_image, cxcywh_to_xywh, xywh_to_cxcywh
+from ..utils.boxes import check_box_in_image, cxcywh_to_xywh, is_valid_xywh, xywh_to_cxcywh
 from .backends import build_backend
 from .loop import track_frames
 from .network_contract import available_device, resolve_device
@@ -249,7 +249,7 @@ class MultiTargetTracker:
         next ``update`` searches around it."""
         state = self._state(target_id)
         box = _as_box(box_xywh, f"box{self._of(target_id)}")
-        if not (np.all(np.isfinite(box)) and box[2] > 0 and box[3] > 0):
+        if not is_valid_xywh(box):
             raise ValueError(f"box must be a finite [x, y, w, h] with w, h > 0, got {box.tolist()}")
         box_cxcywh = xywh_to_cxcywh(box)
         state.center_xy, state.size_wh = box_cxcywh[:2].copy(), box_cxcywh[2:].copy()

@@ -9,7 +9,7 @@ from PIL import Image
 
 from ...io.sequences import Sequence
 
-__all__ = ["NAN_BOX", "add_track", "box_ok", "format_stats", "ilsvrc_folders", "image_size_wh"]
+__all__ = ["NAN_BOX", "add_track", "format_stats", "ilsvrc_folders", "image_size_wh"]
 
 NAN_BOX = (np.nan,) * 4
 
@@ -28,10 +28,6 @@ def ilsvrc_folders(root: Path, task: str, split: str, release: str) -> Tuple[Pat
 def format_stats(stats: Counter) -> str:
     """One ``key: count`` line per counter, sorted (for the scripts' summaries)."""
     return "\n".join(f"  {key}: {value}" for key, value in sorted(stats.items()))
-
-
-def box_ok(box: np.ndarray) -> bool:
-    return bool(np.all(np.isfinite(box)) and box[2] > 0 and box[3] > 0)
 
 
 def image_size_wh(path: Path) -> Tuple[int, int]:

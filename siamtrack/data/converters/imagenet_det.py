@@ -8,7 +8,8 @@ from typing import Dict, Tuple
 from tqdm import tqdm
 
 from ...io.tracks_json import json_coordinate
-from .common import box_ok, ilsvrc_folders, image_size_wh
+from ...utils.boxes import is_valid_xywh
+from .common import ilsvrc_folders, image_size_wh
 from .voc_xml import VOC_BOX_NOTE, parse_voc_xml
 
 __all__ = ["convert_imagenet_det"]
@@ -46,7 +47,7 @@ def convert_imagenet_det(
         parsed = parse_voc_xml(xml_file)
         if not all(obj["name"] for obj in parsed["objects"]):
             raise ValueError(f"{xml_file}: an <object> has no <name> (WordNet id)")
-        kept = [obj for obj in parsed["objects"] if box_ok(obj["box_xywh"])]
+        kept = [obj for obj in parsed["objects"] if is_valid_xywh(obj["box_xywh"])]
         stats["skipped_objects_empty_box"] += len(parsed["objects"]) - len(kept)
         if not kept:
             stats["skipped_images_without_objects"] += 1

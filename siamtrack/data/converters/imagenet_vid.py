@@ -8,7 +8,8 @@ from typing import List, Tuple
 from tqdm import tqdm
 
 from ...io.sequences import Sequence
-from .common import NAN_BOX, add_track, box_ok, ilsvrc_folders
+from ...utils.boxes import is_valid_xywh
+from .common import NAN_BOX, add_track, ilsvrc_folders
 from .voc_xml import parse_voc_xml
 
 __all__ = ["convert_imagenet_vid"]
@@ -75,7 +76,7 @@ def convert_imagenet_vid(
                 obj = objects.get(track_id)
                 if obj is not None:
                     stats.update(objects=1, objects_occluded=int(obj["occluded"]))
-                    if not box_ok(obj["box_xywh"]):
+                    if not is_valid_xywh(obj["box_xywh"]):
                         stats["objects_empty_box_marked_absent"] += 1
                         obj = None
                 boxes.append(NAN_BOX if obj is None else obj["box_xywh"])

@@ -14,7 +14,8 @@ import numpy as np
 from tqdm import tqdm
 
 from ...io.sequences import Sequence
-from .common import NAN_BOX, add_track, box_ok, image_size_wh
+from ...utils.boxes import is_valid_xywh
+from .common import NAN_BOX, add_track, image_size_wh
 
 __all__ = ["YTB_BOX_NOTE", "YTB_COLUMNS", "YTB_DEFAULT_FRAME_PATTERN", "convert_youtube_bb"]
 
@@ -128,7 +129,7 @@ def convert_youtube_bb(
             width, height = sizes[youtube_id]
             xmin, xmax, ymin, ymax = fractions
             box = np.array([xmin, ymin, xmax - xmin, ymax - ymin]) * (width, height, width, height)
-            if present and (xmin < 0 or ymin < 0 or not box_ok(box)):
+            if present and (xmin < 0 or ymin < 0 or not is_valid_xywh(box)):
                 stats["frames_invalid_box_marked_absent"] += 1
                 present = False
             paths.append(path)
