@@ -136,6 +136,9 @@ def test_bad_input_names_the_target_and_others_keep_tracking(nanotrack_weights, 
         tracker.add(frames[0], "c", [10, 10, 0, 5])
     with pytest.raises(KeyError, match="target 'nope' is not tracked"):
         tracker.remove("nope")
+    for bad_box in ([10, 10, 0, 5], [10, float("nan"), 5, 5]):
+        with pytest.raises(ValueError, match="box must be a finite"):
+            tracker.set_box("a", bad_box)
     assert tracker.target_ids == ["a"]
     alone = SiamTracker(cfg).track(frames[:4], truth[0]).boxes_xywh
     for k, frame in enumerate(frames[1:4], start=1):
