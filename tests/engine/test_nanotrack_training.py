@@ -37,9 +37,7 @@ def _counts(labels):
 @pytest.mark.parametrize("score_size", [15, 16], ids=["v3", "v1-v2"])
 # 64x64 and 128x96: the examples of docs/nanotrack.md "Training recipe"; 200x200 has 29 points
 # in its (w/4, h/4) ellipse: capped at 16
-@pytest.mark.parametrize(
-    "width, height, positives", [(64, 64, 1), (128, 96, 9), (200, 200, 16)]
-)
+@pytest.mark.parametrize("width, height, positives", [(64, 64, 1), (128, 96, 9), (200, 200, 16)])
 def test_positive_pair_labels(score_size, width, height, positives):
     points = point_grid_xy(score_size, STRIDE, SEARCH_SIZE)
     box = _centred_box(width, height)
