@@ -39,7 +39,7 @@ demo: $(STAMP)
 # Training demo: train the light SiamRPN++ on the bundled sample from scratch (400 iterations:
 # about 4.5 min on a 2-core AVX-512 machine, about 20 min on a 2-core AVX2 one; skipped once
 # $(DEMO_TRAIN_WEIGHTS) exists, resumed if interrupted), track the sample video, score it.
-DEMO_TRAIN_CONFIG := configs/quick_schedules/siamrpn_R_18_narrow_sample_train_cpu.yaml
+DEMO_TRAIN_CONFIG := configs/siamrpn/quick_schedules/siamrpn_R_18_narrow_sample_train_cpu.yaml
 DEMO_TRAIN_WEIGHTS := $(DEMO_DIR)/train/model_final.pth
 
 demo-train: $(STAMP)

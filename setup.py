@@ -1,7 +1,10 @@
 #!/usr/bin/env python
 """siamtrack: SiamRPN++ single-object tracking as a detectron2 extension."""
+import os
 import re
+import shutil
 from pathlib import Path
+from typing import List
 
 from setuptools import find_packages, setup
 
@@ -13,6 +16,38 @@ def get_version() -> str:
     return re.search(r'^__version__ = "([^"]+)"', text, re.M).group(1)
 
 
+def get_model_zoo_configs() -> List[str]:
+    """Put the configs inside the package, as detectron2's setup.py does, and list them.
+
+    The top-level ``configs/`` stays the source of truth. Every build (``pip install -e .``,
+    ``pip wheel .``, ``setup.py sdist``) makes ``siamtrack/model_zoo/configs`` a relative symlink
+    to it, so an editable install reads the checkout's files and a wheel or sdist carries a copy.
+    Where symlinks are not available (Windows without developer mode) it is a copy, which an
+    editable install refreshes on its next ``pip install -e .``. The link is in .gitignore. An
+    sdist has no top-level ``configs/``: its packaged copy is used as it is.
+
+    Returns:
+        Every file under the packaged configs (yaml and whatever lives beside it), relative to
+        the package ``siamtrack.model_zoo``: its ``package_data``.
+    """
+    source = ROOT / "configs"
+    packaged = ROOT / "siamtrack" / "model_zoo" / "configs"
+    link_target = os.path.relpath(source, packaged.parent)
+    if source.is_dir() and not (packaged.is_symlink() and os.readlink(packaged) == link_target):
+        if packaged.is_symlink() or packaged.is_file():
+            packaged.unlink()
+        elif packaged.is_dir():  # an earlier copy
+            shutil.rmtree(packaged)
+        try:
+            packaged.symlink_to(link_target, target_is_directory=True)
+        except OSError:
+            shutil.copytree(source, packaged)
+    files = []
+    for folder, _, names in os.walk(packaged):  # follows the link itself, not links inside
+        files.extend(Path(folder, name).relative_to(packaged.parent).as_posix() for name in names)
+    return sorted(files)
+
+
 setup(
     name="siamtrack",
     version=get_version(),
@@ -22,6 +57,7 @@ setup(
     license="Apache-2.0",
     python_requires=">=3.10",
     packages=find_packages(include=["siamtrack", "siamtrack.*"]),
+    package_data={"siamtrack.model_zoo": get_model_zoo_configs()},
     # detectron2 is not on PyPI: install it first (README). OpenCV is not listed on purpose, as
     # detectron2 does: pick opencv-python, opencv-python-headless or opencv-contrib-python.
     install_requires=[

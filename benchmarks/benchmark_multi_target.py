@@ -30,7 +30,7 @@ from common import REPO, SHARED, machine_description, timed_tracking
 # --models key: (label, config, overrides)
 MODELS = {
     "light": ("SiamRPN++ light (R-18 narrow, random weights)",
-              "configs/siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml", []),
+              "configs/siamrpn/siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml", []),
     "nanotrack_v3": ("NanoTrack v3 (released weights)",
                      "configs/nanotrack/nanotrack_v3.yaml", ["MODEL.WEIGHTS", "nanotrack_v3"]),
     "nanotrack_v3_torch": ("NanoTrack v3, torch backend", "configs/nanotrack/nanotrack_v3.yaml",

@@ -3,11 +3,13 @@
 
 Every tracker runs once over every sequence of ``--sequences`` (default
 ``../shared/data/sequences_eval``, 8 real OTB / VOT2014 / UAV123 sequences), frames decoded
-into memory first; the trackers take turns per sequence so a change in machine load hits all
-alike. Printed side by side:
+into memory first. The trackers take turns frame by frame (each tracks the whole sequence on
+its own; the order rotates every frame), so a change in machine load hits all alike: on a
+shared machine compare the ratios, and read the CPU idle fractions printed before and after
+the run (``--wait-quiet`` waits for an idle machine first). Printed side by side:
 
 - accuracy: OPE success AUC / precision@20 px per sequence and the mean over sequences, next to
-  the anchors measured by the issue that asked for this work (NanoTrack's own PyTorch tracker
+  reference numbers measured earlier on an AVX2 machine (NanoTrack's own PyTorch tracker
   with the same weights, cv2.TrackerNano, OpenCV's CSRT / MIL / KCF on the same set);
 - speed: tracker updates per second (median over all updates; crop + network +
   post-processing, frames already decoded), ``--threads`` threads for torch, onnxruntime and
@@ -22,6 +24,7 @@ import json
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 import cv2
@@ -31,12 +34,13 @@ import torch
 from siamtrack import SiamTracker, load_config
 from siamtrack.data import load_sequences
 from siamtrack.evaluation import evaluate
+from siamtrack.tracking import iterate_tracking
 from siamtrack.tracking.opencv_trackers import OpenCVTracker, available_opencv_trackers
 
-from common import REPO, SHARED, boxes_of, machine_description, timed_tracking
+from common import REPO, SHARED, boxes_of, cpu_idle_fraction, machine_description, wait_quiet
 
 NANO_ONNX = SHARED / "weights" / "nanotrack" / "onnx" / "v2"
-# Mean success AUC (%) on sequences_eval measured by the issue (2 cores, AVX2 machine).
+# Mean success AUC (%) on sequences_eval measured earlier (2 cores, AVX2 machine).
 ANCHORS = {
     "NanoTrack's own tracker v1": 63.8,
     "NanoTrack's own tracker v2": 71.1,
@@ -74,6 +78,88 @@ def build_trackers(args):
     return trackers
 
 
+def interleaved_tracking(trackers, frames, init, phases=None):
+    """Run every tracker over ``frames`` (its own tracking loop, ``iterate_tracking``), one
+    frame of each in turn, the order rotating every frame. Returns ``{name: [FrameRecord]}``."""
+    loops = {name: iterate_tracking(tracker, frames, init) for name, tracker in trackers.items()}
+    records = {name: [] for name in trackers}
+    names = list(trackers)
+    for index in range(len(frames)):
+        shift = index % len(names)
+        for name in names[shift:] + names[:shift]:
+            if phases is not None:
+                phases.begin(name)
+            records[name].append(next(loops[name]))
+            if phases is not None and index > 0:
+                phases.end(records[name][-1].seconds)
+    return records
+
+
+class Phases:
+    """``--profile``: where an update's time goes, per tracker (medians over updates).
+
+    Wraps, for the duration of the run, the siamtrack trackers' network call
+    (``tracker.network.track``: crops to numpy scores/boxes), onnxruntime's
+    ``run_with_iobinding`` (the graph itself, inside that call) and the engine's crop function;
+    "other" is the rest of the update (post-processing, target state, results).
+    """
+
+    NAMES = ("network call", "onnxruntime run", "crop", "other")
+
+    def __init__(self, trackers):
+        self.current, self.spent = None, {}
+        self.seconds = {name: {phase: [] for phase in self.NAMES} for name in trackers}
+        for tracker in trackers.values():
+            network = getattr(tracker, "network", None)
+            if network is not None:
+                network.track = self._timed(network.track, "network call")
+        try:
+            import onnxruntime
+            import siamtrack.tracking.multi_target as engine
+        except ImportError:
+            return
+        session = onnxruntime.InferenceSession
+        session.run_with_iobinding = self._timed(session.run_with_iobinding, "onnxruntime run")
+        if hasattr(engine, "crop_square"):
+            engine.crop_square = self._timed(engine.crop_square, "crop")
+
+    def _timed(self, function, phase):
+        def timed(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.spent[phase] = self.spent.get(phase, 0.0) + time.perf_counter() - start
+
+        return timed
+
+    def begin(self, name) -> None:
+        self.current, self.spent = name, {}
+
+    def end(self, update_seconds: float) -> None:
+        if "network call" not in self.spent:
+            return  # not a siamtrack tracker
+        spent = dict(self.spent)
+        spent["other"] = update_seconds - spent["network call"] - spent.get("crop", 0.0)
+        for phase in self.NAMES:
+            self.seconds[self.current][phase].append(spent.get(phase, 0.0))
+
+    def report(self) -> None:
+        print("\nwhere an update goes (--profile; medians, ms): " + ", ".join(self.NAMES))
+        for name, phases in self.seconds.items():
+            if phases["network call"]:
+                values = [1000 * statistics.median(phases[p]) for p in self.NAMES]
+                print(f"  {name:<44} " + "  ".join(f"{v:6.3f}" for v in values))
+
+
+def onnxruntime_version() -> str:
+    try:
+        import onnxruntime
+    except ImportError:
+        return "not installed"
+    return onnxruntime.__version__
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sequences", default=str(SHARED / "data" / "sequences_eval"))
@@ -82,6 +168,12 @@ def main() -> None:
     parser.add_argument("--baselines", nargs="*", default=["MIL", "CSRT", "KCF"])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", help="also write the numbers to this file")
+    # fmt: off
+    parser.add_argument("--wait-quiet", type=float, default=60,
+                        help="wait up to this many seconds for an idle CPU before the run")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print where an update's time goes (network, onnxruntime, crop)")
+    # fmt: on
     args = parser.parse_args()
     os.environ.setdefault("SIAMTRACK_WEIGHTS_DIR", str(SHARED / "weights" / "nanotrack"))
     torch.set_num_threads(args.threads)
@@ -91,16 +183,23 @@ def main() -> None:
           f"OpenCV {cv2.__version__}; {len(sequences)} sequences, "
           f"{sum(len(s) for s in sequences)} frames")  # fmt: skip
     trackers = build_trackers(args)
+    phases = Phases(trackers) if args.profile else None
+    print(f"onnxruntime {onnxruntime_version()}; CPU idle before the run: "
+          f"{100 * wait_quiet(args.wait_quiet):.0f} %")  # fmt: skip
     results = {name: {"auc": {}, "precision": {}, "times": []} for name in trackers}
     for sequence in sequences:
         frames = [cv2.imread(p) for p in sequence.frame_paths]
-        for name, tracker in trackers.items():
-            results_, times, _ = timed_tracking(tracker, frames, sequence.boxes_xywh[0])
-            metrics = evaluate(boxes_of(results_), sequence.boxes_xywh, sequence.absent)
+        runs = interleaved_tracking(trackers, frames, sequence.boxes_xywh[0], phases)
+        for name, records in runs.items():
+            boxes = boxes_of([record.result for record in records])
+            metrics = evaluate(boxes, sequence.boxes_xywh, sequence.absent)
             results[name]["auc"][sequence.name] = 100 * metrics["auc"]
             results[name]["precision"][sequence.name] = 100 * metrics["precision_20"]
-            results[name]["times"].extend(times)
+            results[name]["times"].extend(record.seconds for record in records[1:])
         print(f"  {sequence.name}: done", file=sys.stderr)
+    print(f"CPU idle after the run: {100 * cpu_idle_fraction(3.0):.0f} %")
+    if phases is not None:
+        phases.report()
     reference = results.get("cv2.TrackerNano (official v2 ONNX)")
     reference_ms = 1000 * statistics.median(reference["times"]) if reference else float("nan")
     names = [s.name for s in sequences]
@@ -115,7 +214,7 @@ def main() -> None:
                      ms_per_update=ms)  # fmt: skip
         print(f"{name:<44} {entry['mean_auc']:6.1f} {entry['mean_precision']:7.1f} {ms:7.2f} "
               f"{1000 / ms:7.1f} {reference_ms / ms:11.2f}x")  # fmt: skip
-    print("\nanchors (mean AUC %, measured by the issue on an AVX2 machine):")
+    print("\nreference numbers (mean AUC %, measured earlier on a 2-core AVX2 machine):")
     for name, auc in ANCHORS.items():
         print(f"  {name:<42} {auc:6.1f}")
     print("\nper-sequence success AUC (%)")

@@ -46,9 +46,9 @@ from siamtrack.utils.boxes import xywh_to_cxcywh
 from common import REPO, boxes_of, machine_description, timed_tracking, wait_quiet
 
 DEFAULT_CONFIGS = [
-    "configs/siamrpn_R_50_l234_dwxcorr.yaml",
-    "configs/siamrpn_R_50_std_l234_dwxcorr.yaml",
-    "configs/siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml",
+    "configs/siamrpn/siamrpn_R_50_l234_dwxcorr.yaml",
+    "configs/siamrpn/siamrpn_R_50_std_l234_dwxcorr.yaml",
+    "configs/siamrpn/siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml",
 ]
 DEFAULT_SEQUENCE = "datasets/siamtrack_sample/val/astronaut_gravel"
 # Tracker modes: InferenceOptions. "plain" is the reference for differences.

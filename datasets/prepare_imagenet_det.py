@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from siamtrack.cli import run_tool
+from siamtrack.errors import BadInputError
 from siamtrack.data.converters import convert_imagenet_det, format_stats
 from siamtrack.io import check_output_path, write_json
 
@@ -45,7 +46,7 @@ def convert(args, output: Path) -> int:
     check_output_path(output, args.force, "output")  # before the long conversion
     coco, stats = convert_imagenet_det(args.root, args.split, show_progress=True)
     if not coco["annotations"]:
-        raise ValueError(f"no usable object under {args.root}")
+        raise BadInputError(f"no usable object under {args.root}")
     write_json(coco, output, overwrite=args.force)
     print(
         f"ImageNet DET {args.split}: wrote {stats['images']} images, {stats['objects']} objects, "

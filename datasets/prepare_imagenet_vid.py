@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 
 from siamtrack.cli import run_tool
+from siamtrack.errors import BadInputError
 from siamtrack.data.converters import VOC_BOX_NOTE, convert_imagenet_vid, format_stats
 from siamtrack.io import check_output_path, write_tracks_json
 
@@ -53,7 +54,7 @@ def convert(args, output: Path) -> int:
         args.root, args.split, args.occluded_as_absent, show_progress=True
     )
     if not tracks:
-        raise ValueError(f"no track with a visible frame under {args.root}")
+        raise BadInputError(f"no track with a visible frame under {args.root}")
     info = {
         "source": f"ImageNet VID {args.split}",
         "image_root": f"Data/VID/{args.split}",

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from siamtrack.cli import run_tool
+from siamtrack.errors import BadInputError
 from siamtrack.io import OutputExistsError, list_image_files, read_box_file
 
 
@@ -31,12 +32,12 @@ def _frames(args):
         for path in list_image_files(args.frames):
             image = cv2.imread(path, cv2.IMREAD_COLOR)
             if image is None:
-                raise ValueError(f"cannot read frame {path}")
+                raise BadInputError(f"cannot read frame {path}")
             yield image
         return
     video = cv2.VideoCapture(str(args.video))
     if not video.isOpened():
-        raise ValueError(f"cannot open video {args.video}")
+        raise BadInputError(f"cannot open video {args.video}")
     while True:
         ok, image = video.read()
         if not ok:
@@ -75,7 +76,7 @@ def prepare(args) -> int:
                 [cv2.IMWRITE_JPEG_QUALITY, args.quality],
             )
         if count != len(boxes):
-            raise ValueError(f"{count} frames but {len(boxes)} boxes in {args.boxes}")
+            raise BadInputError(f"{count} frames but {len(boxes)} boxes in {args.boxes}")
     except BaseException:
         shutil.rmtree(args.output, ignore_errors=True)  # created above: no half-written sequence
         raise

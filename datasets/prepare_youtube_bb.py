@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from siamtrack.cli import run_tool
+from siamtrack.errors import BadInputError
 from siamtrack.data.converters import (
     YTB_BOX_NOTE,
     YTB_DEFAULT_FRAME_PATTERN,
@@ -67,7 +68,7 @@ def convert(args, csv_file: Path, output: Path) -> int:
     check_output_path(output, args.force, "output")  # before the long conversion
     tracks, stats = convert_youtube_bb(csv_file, args.root, args.frame_pattern, show_progress=True)
     if not tracks:
-        raise ValueError(
+        raise BadInputError(
             f"no track has a visible frame on disk (missing frame files: "
             f"{stats['skipped_frames_missing_file']}); check --root and --frame-pattern"
         )

@@ -1,23 +1,48 @@
 """siamtrack's additions to detectron2's config (``add_siamtrack_config``).
 
-Where the numbers come from: ``docs/siamrpnpp.md`` (pysot's SiamRPN++ r50 l234 recipe) and
-``docs/nanotrack.md``. Keys that detectron2 already has
+The shared keys live here: the Siamese crop geometry and head name (``MODEL.SIAMESE``), input
+augmentation, datasets, solver and tracker. Each model family adds its own keys (backbone,
+neck, head, box coding, losses) with an adder it registers with ``register_config_adder``
+(``siamtrack/families/<name>/config.py``); ``add_siamtrack_config`` calls every registered
+adder, so adding a family's keys needs no change here. Keys that detectron2 already has
 (``MODEL.RESNETS.*``, ``SOLVER.*``, ``DATASETS.*``, ``TEST.EVAL_PERIOD``) are reused and set in
-``configs/Base-SiamRPN.yaml`` instead of being duplicated here.
+the families' ``Base-*.yaml`` instead of being duplicated here.
 """
 
 import logging
 import os
-from typing import List, Optional
+from typing import Callable, List, Optional
 
 import yaml
 from detectron2.config import CfgNode as CN
 from detectron2.config import get_cfg
 
-from .tracking.network_contract import available_device
-from .tracking.options import InferenceOptions
+from .errors import BadInputError, ConfigError
+from .inference_options import InferenceOptions
+from .model_zoo import get_config_file, get_model, list_models
+from .utils.devices import best_device, resolve_device
+
+__all__ = [
+    "CONFIG_ADDERS",
+    "add_siamtrack_config",
+    "config_from_args",
+    "load_config",
+    "register_config_adder",
+]
 
 logger = logging.getLogger(__name__)
+
+# The families' config adders, in registration order (``register_config_adder``).
+CONFIG_ADDERS: List[Callable[[CN], None]] = []
+
+
+def register_config_adder(adder: Callable[[CN], None]) -> Callable[[CN], None]:
+    """Register a family's ``add_<family>_config(cfg)`` (usable as a decorator): it adds the
+    family's keys to a config in place, and ``add_siamtrack_config`` calls it after adding the
+    shared keys. Registering the same function twice is harmless."""
+    if adder not in CONFIG_ADDERS:
+        CONFIG_ADDERS.append(adder)
+    return adder
 
 
 def add_siamtrack_config(cfg: CN) -> CN:
@@ -28,45 +53,98 @@ def add_siamtrack_config(cfg: CN) -> CN:
     if getattr(cfg.MODEL, "SIAMESE", None) is not None:
         return cfg
     _add_model_config(cfg)
-    _add_anchor_free_config(cfg)
     _add_input_config(cfg)
     _add_dataset_config(cfg)
     _add_solver_config(cfg)
     _add_tracker_config(cfg)
+    # after every shared node exists, so a family may add keys under one (e.g. TRACKER.*)
+    for add_family_config in CONFIG_ADDERS:
+        add_family_config(cfg)
     return cfg
 
 
 def load_config(config_file: str, opts: Optional[List[str]] = None) -> CN:
     """``get_cfg()`` + ``add_siamtrack_config`` + the yaml (with ``_BASE_``) + ``KEY VALUE`` opts.
 
-    Errors name the file or the override that is wrong. ``MODEL.DEVICE`` "cuda" falls back to
-    "cpu" (with a warning) on machines without CUDA.
+    ``MODEL.DEVICE`` "auto" (or empty) becomes the best device of this machine ("cuda" when
+    available, else "cpu"); any other value must be usable here.
+
+    Raises:
+        ConfigError: no file given, malformed yaml, unknown keys or bad values, an odd
+            ``opts`` list or a ``MODEL.DEVICE`` this machine lacks (the message names the file
+            or the override).
+        FileNotFoundError: ``config_file`` does not exist.
     """
     if not config_file:
-        raise ValueError("no config file given (e.g. configs/nanotrack/nanotrack_v3.yaml)")
+        raise ConfigError("no config file given (a yaml file such as those under configs/)")
     if not os.path.isfile(config_file):
         raise FileNotFoundError(f"config file {config_file} does not exist")
     opts = list(opts or [])
     if len(opts) % 2:
-        raise ValueError(f"config overrides must be KEY VALUE pairs, got an odd list: {opts}")
+        raise ConfigError(f"config overrides must be KEY VALUE pairs, got an odd list: {opts}")
     cfg = add_siamtrack_config(get_cfg())
     try:
         cfg.merge_from_file(config_file)
     except yaml.YAMLError as error:
         detail = " ".join(str(error).split())
-        raise ValueError(f"config file {config_file} is not valid YAML: {detail}") from None
+        raise ConfigError(f"config file {config_file} is not valid YAML: {detail}") from None
     except (AssertionError, KeyError, ValueError, TypeError, AttributeError) as error:
         # yacs: unknown key, bad value type, a file that is not a mapping
-        raise ValueError(f"config file {config_file}: {error}") from None
+        raise ConfigError(f"config file {config_file}: {error}") from None
     try:
         cfg.merge_from_list(opts)
     except (AssertionError, KeyError, ValueError) as error:
-        raise ValueError(f"config overrides {opts}: {error}") from None
-    cfg.MODEL.DEVICE = available_device(cfg.MODEL.DEVICE)
+        raise ConfigError(f"config overrides {opts}: {error}") from None
+    try:
+        cfg.MODEL.DEVICE = str(resolve_device(cfg.MODEL.DEVICE))
+    except BadInputError as error:
+        raise ConfigError(f"MODEL.DEVICE: {error}") from None
+    return cfg
+
+
+def config_from_args(args) -> CN:
+    """The frozen config of a tool's model arguments (``siamtrack.cli.add_model_arguments``).
+
+    Reads ``args.config_file`` (optional when ``args.weights`` is a model zoo name: the entry's
+    config is used), ``args.weights`` (-> ``MODEL.WEIGHTS``), ``args.trust_weights`` (->
+    ``MODEL.TRUST_WEIGHTS``), ``args.device`` (-> ``MODEL.DEVICE``) and ``args.opts``
+    (``KEY VALUE`` overrides, applied last, before the device); attributes a tool does not
+    have are skipped.
+
+    Raises:
+        ConfigError: as ``load_config``, or neither a config nor a model zoo name given.
+    """
+    config_file = getattr(args, "config_file", None)
+    weights = getattr(args, "weights", None)
+    if not config_file:
+        if not weights:
+            raise ConfigError(
+                "give --config-file (and --weights), or a model zoo name as --weights"
+            )
+        if weights not in list_models():
+            raise ConfigError(
+                f"--weights {weights} is not a model zoo name ({', '.join(list_models())}); "
+                "a weight file needs its model's --config-file"
+            )
+        config_file = get_config_file(get_model(weights).name)
+    opts = list(getattr(args, "opts", None) or [])
+    device = getattr(args, "device", None)
+    if device:
+        opts += ["MODEL.DEVICE", device]
+    cfg = load_config(config_file, opts)
+    if weights:
+        cfg.MODEL.WEIGHTS = weights
+    if getattr(args, "trust_weights", False):
+        cfg.MODEL.TRUST_WEIGHTS = True
+    cfg.freeze()
     return cfg
 
 
 def _add_model_config(cfg: CN) -> None:
+    # Where the model runs (detectron2's key, whose default is "cuda"): the best device of this
+    # machine, "cuda" when CUDA is available, else "cpu". A config file or override may say
+    # "auto" for the same; an explicit "cuda" where CUDA is not available is an error.
+    cfg.MODEL.DEVICE = best_device()
     # Load MODEL.WEIGHTS (and resumed checkpoints) with full unpickling. Off: weight files are
     # read with torch.load(weights_only=True) plus an allow-list of numpy scalars/dtypes/arrays,
     # so a file cannot run code; turn it on only for a file from a source you trust.
@@ -85,87 +163,9 @@ def _add_model_config(cfg: CN) -> None:
     # Context added around a w x h target before cropping: the template crop covers a square of
     # side sqrt((w + a(w+h)) * (h + a(w+h))) with a = CONTEXT_AMOUNT, resized to TEMPLATE_SIZE.
     cfg.MODEL.SIAMESE.CONTEXT_AMOUNT = 0.5
-
-    # ---------------------------------------------------------------- dilated ResNet backbone
-    # Depth, widths, norm and OUT_FEATURES come from detectron2's MODEL.RESNETS.* keys.
-    cfg.MODEL.SIAM_RESNET = CN()
-    # "pysot": pysot's resnet_atrous layout (7x7 stem with padding 0, 3x3 projection shortcuts,
-    #   15x15 template / 31x31 search features) so pysot's checkpoints load exactly; crop sizes
-    #   8n + 7 (127/255) centre its receptive-field grid.
-    # "standard": torchvision/detectron2 ResNet layout (padded stem, 1x1 shortcuts) so ImageNet
-    #   checkpoints (detectron2 .pkl, torchvision resnet*.pth) load; crop sizes 8n + 1 (129/257).
-    cfg.MODEL.SIAM_RESNET.LAYOUT = "pysot"
-    # Dilation of res4 and res5; these stages keep stride 1, so the total stride stays 8.
-    cfg.MODEL.SIAM_RESNET.RES4_DILATION = 2
-    cfg.MODEL.SIAM_RESNET.RES5_DILATION = 4
-
-    # ---------------------------------------------------------------- neck (docs/siamrpnpp.md#network)
-    cfg.MODEL.SIAM_NECK = CN()
-    # Channels of the 1x1 conv + BN that adjusts every backbone level.
-    cfg.MODEL.SIAM_NECK.OUT_CHANNELS = 256
-    # Side of the centre crop applied to template features (15x15 -> 7x7) when they are larger;
-    # 0 disables it.
-    cfg.MODEL.SIAM_NECK.TEMPLATE_CROP_SIZE = 7
-
-    # ---------------------------------------------------------------- RPN head (docs/siamrpnpp.md)
-    cfg.MODEL.SIAM_RPN = CN()
-    # Registered name in SIAM_RPN_HEAD_REGISTRY.
-    cfg.MODEL.SIAM_RPN.HEAD_NAME = "MultiLevelDepthwiseRPNHead"
-    # Backbone levels that get a neck branch and a depthwise-xcorr RPN head each.
-    cfg.MODEL.SIAM_RPN.IN_FEATURES = ["res3", "res4", "res5"]
-    # Channels of the template/search 3x3 convs and of the hidden 1x1 conv in each head.
-    cfg.MODEL.SIAM_RPN.HIDDEN_CHANNELS = 256
-    # True: levels fused with learned softmax weights; False: plain mean of the levels.
-    cfg.MODEL.SIAM_RPN.WEIGHTED_FUSION = True
-    # Anchor grid spacing in search-crop pixels (the network's total stride).
-    cfg.MODEL.SIAM_RPN.ANCHOR_STRIDE = 8
-    # Anchor aspect ratios (h / w) and scales (anchor side = STRIDE * scale before the ratio).
-    cfg.MODEL.SIAM_RPN.ANCHOR_RATIOS = [0.33, 0.5, 1.0, 2.0, 3.0]
-    cfg.MODEL.SIAM_RPN.ANCHOR_SCALES = [8.0]
-    # Anchors with IoU >= the upper threshold are positives, < the lower one negatives.
-    cfg.MODEL.SIAM_RPN.IOU_THRESHOLDS = [0.3, 0.6]
-    # Per positive pair: at most POSITIVE_NUM positives and NEGATIVE_NUM negatives are sampled.
-    cfg.MODEL.SIAM_RPN.POSITIVE_NUM = 16
-    cfg.MODEL.SIAM_RPN.NEGATIVE_NUM = 48
-    # Per negative pair: NEGATIVE_PAIR_NUM anchors sampled as negatives from the
-    # (2R+1) x (2R+1) cells around the distractor's centre, R = NEGATIVE_PAIR_RADIUS.
-    cfg.MODEL.SIAM_RPN.NEGATIVE_PAIR_NUM = 16
-    cfg.MODEL.SIAM_RPN.NEGATIVE_PAIR_RADIUS = 3
-    # total loss = CLS_LOSS_WEIGHT * cls + LOC_LOSS_WEIGHT * loc
-    cfg.MODEL.SIAM_RPN.CLS_LOSS_WEIGHT = 1.0
-    cfg.MODEL.SIAM_RPN.LOC_LOSS_WEIGHT = 1.2
-    # Bound of |dw| and |dh| before exp() when decoding boxes (detectron2's Box2BoxTransform
-    # scale_clamp, applied both ways): box sides stay within 1/62.5x .. 62.5x an anchor's.
-    cfg.MODEL.SIAM_RPN.SCALE_CLAMP = 4.135166556742356
-
-
-def _add_anchor_free_config(cfg: CN) -> None:
-    # ---------------------------------------------------------------- MobileNetV3-Small backbone
-    # (NanoTrack's; docs/nanotrack.md)
-    cfg.MODEL.MOBILENET_V3 = CN()
-    # Stem + the first NUM_BLOCKS bneck blocks of MobileNetV3-Small (v1/v2: 8 -> 48 channels,
-    # v3: 9 -> 96 channels).
-    cfg.MODEL.MOBILENET_V3.NUM_BLOCKS = 8
-    # Total stride cap: a block whose stride would exceed it keeps stride 1 (v3's block 9).
-    cfg.MODEL.MOBILENET_V3.MAX_STRIDE = 16
-    cfg.MODEL.MOBILENET_V3.NORM = "BN"
-
-    # ---------------------------------------------------------------- anchor-free (BAN) head
-    cfg.MODEL.SIAM_BAN = CN()
-    # Registered name in SIAM_BAN_HEAD_REGISTRY (NanoTrackV1Head, NanoTrackV2Head, ...).
-    cfg.MODEL.SIAM_BAN.HEAD_NAME = "NanoTrackV2Head"
-    cfg.MODEL.SIAM_BAN.NORM = "BN"
-    # Spacing (search-crop px) of the score-map points; point S // 2 sits on the crop centre.
-    cfg.MODEL.SIAM_BAN.POINT_STRIDE = 16
-    # Per positive pair: at most POSITIVE_NUM points inside the (w/4, h/4) ellipse are
-    # positives and NEGATIVE_NUM points outside the (w/2, h/2) ellipse negatives; per negative
-    # pair NEGATIVE_PAIR_NUM points inside the distractor's (w/4, h/4) ellipse are negatives.
-    cfg.MODEL.SIAM_BAN.POSITIVE_NUM = 16
-    cfg.MODEL.SIAM_BAN.NEGATIVE_NUM = 48
-    cfg.MODEL.SIAM_BAN.NEGATIVE_PAIR_NUM = 16
-    # total loss = CLS_LOSS_WEIGHT * cross-entropy + LOC_LOSS_WEIGHT * linear IoU loss
-    cfg.MODEL.SIAM_BAN.CLS_LOSS_WEIGHT = 1.0
-    cfg.MODEL.SIAM_BAN.LOC_LOSS_WEIGHT = 1.0
+    # Correlation head, by its name in SIAM_HEAD_REGISTRY (siamtrack.modeling.heads); every
+    # family's Base-*.yaml sets it ("MultiLevelDepthwiseRPNHead", "NanoTrackV3Head", ...).
+    cfg.MODEL.SIAMESE.HEAD_NAME = ""
 
 
 def _add_input_config(cfg: CN) -> None:
@@ -229,11 +229,24 @@ def _add_tracker_config(cfg: CN) -> None:
     cfg.TRACKER.LR = 0.4
     # Smallest box side (px) the tracker reports.
     cfg.TRACKER.MIN_SIZE = 10.0
-    # A target is reported lost (TrackResult.lost) after LOST_FRAMES frames in a row with a raw
-    # score below LOST_SCORE; it keeps being searched for, and the flag clears on recovery.
-    cfg.TRACKER.LOST_SCORE = 0.3
-    cfg.TRACKER.LOST_FRAMES = 5
-    # How the network runs (siamtrack.tracking.options.InferenceOptions documents each key and
+    # Search strategy of the tracker (registered in SEARCH_STRATEGY_REGISTRY): how the local
+    # search crops around a target and reads the network's maps. "PenaltyWindowSearch": the
+    # SiamRPN++ / NanoTrack step (PENALTY_K, WINDOW_INFLUENCE, LR, MIN_SIZE above).
+    cfg.TRACKER.SEARCH = "PenaltyWindowSearch"
+    # Presence (docs/longterm.md): every result carries a confidence in [0, 1], the probability
+    # that its box is on the target, and present = confidence >= PRESENCE_THRESHOLD.
+    # PRESENCE_MODEL: the JSON of a presence model fit for this network (tools/fit_presence.py;
+    # a path, or relative to the packaged configs folder); "" uses the raw score as confidence.
+    cfg.TRACKER.PRESENCE_MODEL = ""
+    cfg.TRACKER.PRESENCE_THRESHOLD = 0.5
+    # Long-term tracking: a target reported absent for REDETECT_AFTER frames in a row is also
+    # searched for in the whole frame: besides its local search, REDETECT_CROPS tiles of the
+    # frame join the frame's one batched network call, and the target jumps to a tile's
+    # candidate that reaches PRESENCE_THRESHOLD with a higher confidence than the local one.
+    cfg.TRACKER.LONG_TERM = False
+    cfg.TRACKER.REDETECT_AFTER = 3
+    cfg.TRACKER.REDETECT_CROPS = 2
+    # How the network runs (siamtrack.inference_options.InferenceOptions documents each key and
     # holds the defaults). BACKEND: "torch" or "onnxruntime" (siamtrack's ONNX graphs, exported
     # in memory at start, or read from ONNX_DIR, written by tools/export_onnx.py).
     defaults = InferenceOptions()

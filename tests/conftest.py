@@ -20,7 +20,7 @@ def shared_dir(name: str) -> Path:
 
 @pytest.fixture(scope="session")
 def shared_data() -> Path:
-    """Real OTB sequences and the COCO sample (kept outside the repo, see README "Tests").
+    """Real OTB sequences and the COCO sample (kept outside the repo, see docs/install.md#tests).
 
     Missing data is an error, not a skip: CI copies ../shared next to the clone.
     """
@@ -61,3 +61,17 @@ def single_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory):
+    """Point ``$SIAMTRACK_CACHE_DIR`` (the model zoo's downloads and the onnxruntime backend's
+    exported graphs) at a folder of this test run, so that no test writes to the user's home.
+    Set in ``os.environ`` itself, so subprocesses (the tools) inherit it. Restored at the end."""
+    previous = os.environ.get("SIAMTRACK_CACHE_DIR")
+    os.environ["SIAMTRACK_CACHE_DIR"] = str(tmp_path_factory.mktemp("siamtrack_cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SIAMTRACK_CACHE_DIR", None)
+    else:
+        os.environ["SIAMTRACK_CACHE_DIR"] = previous

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Parameter count and compute (fvcore GMAC) of a siamtrack model, per branch.
 
-python tools/analyze_model.py --config-file configs/siamrpn_R_50_l234_dwxcorr.yaml
+python tools/analyze_model.py --config-file configs/siamrpn/siamrpn_R_50_l234_dwxcorr.yaml
 python tools/analyze_model.py --config-file configs/nanotrack/nanotrack_v3.yaml
 python tools/analyze_model.py --config-file configs/... --opts MODEL.RESNETS.DEPTH 18
 """
@@ -11,24 +11,29 @@ import json
 import logging
 import sys
 
+# torch-free (the model, which loads torch, is imported after parsing)
+from siamtrack.cli import add_model_arguments, run_tool
+
 PROG = "analyze_model.py"
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("--config-file", required=True, help="path to a siamtrack config yaml")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
-    parser.add_argument(
-        "--opts", nargs=argparse.REMAINDER, default=[], help="config overrides: KEY VALUE ..."
+    # structure and compute only: random weights, on the CPU
+    add_model_arguments(
+        parser,
+        weights=False,
+        trust_weights=False,
+        device=False,
+        config_required=True,
+        config_help="path to a siamtrack config yaml",
     )
     return parser.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    # imported after parsing: siamtrack loads torch and detectron2, --help should not wait
-    from siamtrack.cli import run_tool
-
     return run_tool(PROG, lambda: print_report(args))
 
 
@@ -37,7 +42,7 @@ def analyze(args):
     import torch
     from detectron2.modeling import build_model
 
-    from siamtrack import load_config
+    from siamtrack.config import load_config
     from siamtrack.modeling.analysis import analyze_flops, count_parameters
 
     logging.getLogger("fvcore").setLevel(logging.ERROR)

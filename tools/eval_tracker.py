@@ -9,15 +9,21 @@ Examples:
     python tools/eval_tracker.py --dataset siamtrack_sample_val --output-dir out --compare all
 
 Each benchmark is scored with its own rule, picked from the folder layout (--protocol auto):
-otb (OTB/generic), lasot (LaSOT) or got10k (GOT-10k: AO, SR0.50, SR0.75 as the got10k toolkit);
---protocol NAME overrides it. Results go to <results-dir>/<tracker>/ (default
-<output-dir>/results); existing result files are reused unless --force. Writes
+otb (OTB/generic), lasot (LaSOT), got10k (GOT-10k: AO, SR0.50, SR0.75 as the got10k toolkit)
+or longterm (generic folders whose ground truth has nan,nan,nan,nan rows for absent frames:
+VOT-LT tracking F-score, precision, recall from the trackers' confidences); --protocol NAME
+overrides it. Results go to <results-dir>/<tracker>/ (default <output-dir>/results), boxes with
+a confidence file next to them; existing result files are reused unless --force. Writes
 <output-dir>/ope_results.json and the protocol's plots (success_plot.png, + precision_plot.png
-for otb/lasot), replaced on every run. Exit code 2 on bad input.
+for otb/lasot, + precision_recall_plot.png for longterm), replaced on every run. Exit code 2 on
+bad input.
 """
 
 import argparse
 import sys
+
+# torch-free (the trackers, which load torch and detectron2, are imported after parsing)
+from siamtrack.cli import add_model_arguments, run_tool
 
 PROG = "eval_tracker.py"
 
@@ -31,16 +37,6 @@ def get_parser() -> argparse.ArgumentParser:
         "(OTB/generic, GOT-10k or LaSOT layout, see datasets/README.md)",
     )
     data.add_argument("--dataset", help="a registered sequence dataset, e.g. siamtrack_sample_val")
-    parser.add_argument("--config-file", help="run siamtrack's tracker with this config")
-    parser.add_argument(
-        "--weights",
-        help="checkpoint file or model zoo name (MODEL.WEIGHTS); a zoo name alone brings its config",
-    )
-    parser.add_argument(
-        "--trust-weights",
-        action="store_true",
-        help="load the weights file with full unpickling (only for files you trust)",
-    )
     parser.add_argument("--tracker-name", default="siamtrack", help="name of our tracker's results")
     parser.add_argument(
         "--baselines",
@@ -59,7 +55,9 @@ def get_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-dir", required=True, help="folder for tables, JSON and plots")
     parser.add_argument("--results-dir", help="tracker result files (default: OUTPUT_DIR/results)")
     parser.add_argument(
-        "--protocol", default="auto", help="scoring rule: auto (by layout), otb, lasot or got10k"
+        "--protocol",
+        default="auto",
+        help="scoring rule: auto (by layout), otb, lasot, got10k or longterm",
     )
     parser.add_argument(
         "--format",
@@ -69,19 +67,17 @@ def get_parser() -> argparse.ArgumentParser:
     skip_help = "otb/lasot: leave frame 0 out too (got10k always does)"
     parser.add_argument("--skip-first-frame", action="store_true", help=skip_help)
     parser.add_argument("--force", action="store_true", help="re-track and overwrite result files")
-    parser.add_argument("--device", help="cpu, cuda, ... (default: MODEL.DEVICE, cpu without GPU)")
     parser.add_argument("--per-sequence", action="store_true", help="print per-sequence rows")
-    parser.add_argument(
-        "--opts", default=[], nargs=argparse.REMAINDER, help="config KEY VALUE pairs"
+    add_model_arguments(
+        parser,
+        config_help="run siamtrack's tracker with this config (optional when --weights is a "
+        "model zoo name)",
     )
     return parser
 
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    # imported after parsing: siamtrack loads torch and detectron2, --help should not wait
-    from siamtrack.cli import run_tool
-
     return run_tool(PROG, lambda: evaluate(args))
 
 
@@ -90,8 +86,9 @@ def evaluate(args) -> int:
     from pathlib import Path
 
     from siamtrack import SiamTracker
-    from siamtrack.cli import config_from_args
+    from siamtrack.config import config_from_args
     from siamtrack.data import get_sequences
+    from siamtrack.errors import BadInputError
     from siamtrack.evaluation import (
         evaluate_results,
         format_table,
@@ -107,7 +104,7 @@ def evaluate(args) -> int:
     output_dir = Path(args.output_dir)
     results_dir = Path(args.results_dir) if args.results_dir else output_dir / "results"
     if not (args.config_file or args.weights or args.baselines or args.compare):
-        raise ValueError("nothing to evaluate: give --config-file, --baselines and/or --compare")
+        raise BadInputError("nothing to evaluate: give --config-file, --baselines and/or --compare")
     sequences = (
         load_sequences(args.dataset_root) if args.dataset_root else get_sequences(args.dataset)
     )
@@ -118,7 +115,7 @@ def evaluate(args) -> int:
     )
     reports = []
     if args.config_file or args.weights:
-        tracker = SiamTracker(config_from_args(args), device=args.device)
+        tracker = SiamTracker(config_from_args(args))  # --device is MODEL.DEVICE
         reports.append(run_ope(tracker, sequences, tracker_name=args.tracker_name, **common))
     for name in args.baselines:
         tracker = OpenCVTracker(name)
@@ -128,7 +125,7 @@ def evaluate(args) -> int:
     for name in (n for n in others if n not in done):
         reports.append(evaluate_results(results_dir, name, sequences, protocol=protocol))
     if not reports:
-        raise ValueError(f"no tracker results found in {results_dir}")
+        raise BadInputError(f"no tracker results found in {results_dir}")
     output_dir.mkdir(parents=True, exist_ok=True)
     json_path = save_reports_json(reports, output_dir / "ope_results.json")
     plots = plot_reports(reports, output_dir)

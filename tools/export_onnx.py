@@ -4,7 +4,7 @@
     # siamtrack's layout (template.onnx + track.onnx), any family; run it with
     # TRACKER.BACKEND onnxruntime TRACKER.ONNX_DIR out/nanotrack_v2_onnx
     python tools/export_onnx.py --weights nanotrack_v2 --output out/nanotrack_v2_onnx --check
-    python tools/export_onnx.py --config-file configs/siamrpn_R_50_l234_dwxcorr.yaml \
+    python tools/export_onnx.py --config-file configs/siamrpn/siamrpn_R_50_l234_dwxcorr.yaml \
         --weights model.pth --output out/siamrpn_r50_onnx
     # OpenCV's layout (nanotrack_backbone.onnx + nanotrack_head.onnx) for cv2.TrackerNano:
     # NanoTrack-family models with a 16x16 score map (v1, v2 and models fine-tuned from them)
@@ -19,72 +19,54 @@ when --check finds a difference above 1e-4 of an output's range (exit 1).
 import argparse
 import sys
 
+# torch-free (the model and the exporters, which load torch, are imported after parsing)
+from siamtrack.cli import add_model_arguments, export_layouts, run_tool
+
 PROG = "export_onnx.py"
-LAYOUTS = ("siamtrack", "opencv-nano")  # siamtrack.export.LAYOUTS (not imported before --help)
+# siamtrack.export.export_layouts(), read from the families' manifests before torch is loaded
+LAYOUTS = tuple(export_layouts())
 CHECK_TOLERANCE = 1e-4  # max difference relative to the output's range
 
 
 def get_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog=PROG, description=__doc__.splitlines()[0])
-    parser.add_argument("--config-file", metavar="FILE", help="config yaml of the model")
-    parser.add_argument(
-        "--weights",
-        help="checkpoint file or model zoo name (nanotrack_v2, ...): MODEL.WEIGHTS; a zoo name "
-        "alone brings its config",
-    )
-    parser.add_argument(
-        "--trust-weights",
-        action="store_true",
-        help="load the weights file with full unpickling (only for files you trust)",
-    )
     parser.add_argument("--output", required=True, help="folder to write the ONNX files into")
     parser.add_argument(
         "--layout",
         choices=LAYOUTS,
         default="siamtrack",
-        help="siamtrack: template.onnx + track.onnx (onnxruntime backend); opencv-nano: "
-        "nanotrack_backbone.onnx + nanotrack_head.onnx (cv2.TrackerNano)",
+        help="; ".join(f"{name}: {what}" for name, what in export_layouts().items()),
     )
     parser.add_argument(
         "--check", action="store_true", help="compare onnxruntime with PyTorch before writing"
     )
     parser.add_argument("--force", action="store_true", help="replace an existing export")
-    parser.add_argument(
-        "--opts",
-        default=[],
-        nargs=argparse.REMAINDER,
-        help="config overrides as KEY VALUE pairs (must come last)",
-    )
+    add_model_arguments(parser, device=False)  # exported on the CPU
     return parser
 
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    # imported after parsing: siamtrack loads torch and detectron2, --help should not wait
-    from siamtrack.cli import run_tool
-
     return run_tool(PROG, lambda: export(args))
 
 
 def export(args) -> int:
     from siamtrack.checkpoint import build_model_with_weights
-    from siamtrack.cli import config_from_args
+    from siamtrack.config import config_from_args
     from siamtrack.export import (
-        EXPORT_FILES,
         check_export,
-        check_output_dir,
+        check_no_previous_export,
         export_graphs,
+        export_layout,
         import_onnxruntime,
         save_export,
     )
 
-    check_output_dir(args.output, force=args.force)  # fail before the slow part
+    check_no_previous_export(args.output, overwrite=args.force)  # fail before the slow part
     if args.check:
         import_onnxruntime()
-    # exported on the CPU whatever the config's device (and without its "no CUDA" warning)
-    cfg = config_from_args(
-        argparse.Namespace(**{**vars(args), "opts": ["MODEL.DEVICE", "cpu", *args.opts]})
-    )
+    # exported on the CPU whatever the config's device
+    cfg = config_from_args(argparse.Namespace(**vars(args), device="cpu"))
     model = build_model_with_weights(cfg, "cpu", require_weights=True)
     graphs = export_graphs(model, args.layout)
     if args.check:
@@ -100,13 +82,9 @@ def export(args) -> int:
             )
             return 1
         print(f"check passed: max relative difference {worst:.3g} <= {CHECK_TOLERANCE}")
-    for path in save_export(graphs, args.output, force=args.force):
+    for path in save_export(graphs, args.output, overwrite=args.force):
         print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB)")
-    if args.layout == "siamtrack":
-        print(f"run it with: TRACKER.BACKEND onnxruntime TRACKER.ONNX_DIR {args.output}")
-    else:
-        backbone, head = (f"{args.output}/{name}" for name in EXPORT_FILES["opencv-nano"])
-        print(f"run it with: cv2.TrackerNano_Params() backbone={backbone} neckhead={head}")
+    print(export_layout(args.layout).usage(args.output))
     return 0
 
 

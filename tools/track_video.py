@@ -13,13 +13,19 @@ Examples:
 Without --config-file, a model zoo name given as --weights brings its own config. Without
 --init-box a window opens to drag the box (needs a display and a GUI OpenCV). With several
 targets the video draws each in its own colour with its id, and the boxes file gains a target
-column (.txt: one file per target, <name>_<target>.txt). Unreadable frames keep their row: the
-last box again with an empty score. Outputs are never replaced without --force. Exit codes: 0
-done, 1 interrupted (the outputs hold the frames done), 2 bad input.
+column (.txt: one file per target, <name>_<target>.txt). Frames where the tracker reports the
+target absent show its last box dashed and grey ("target lost"); the boxes file has nan rows
+there (.txt) or present 0 (.csv/.json, which keep the last box). Unreadable frames keep their
+row: the last box again with an empty score. Outputs are never replaced without --force. Exit
+codes: 0 done, 1 interrupted (the outputs hold the frames done), 2 bad input.
 """
 
 import argparse
 import sys
+
+# torch-free (the trackers are imported after parsing; torch and detectron2 only when the
+# tracker is built from the config, not when an earlier run's runtime record rebuilds it)
+from siamtrack.cli import EXIT_INTERRUPTED, add_model_arguments, run_tool
 
 PROG = "track_video.py"
 
@@ -38,57 +44,55 @@ def get_parser() -> argparse.ArgumentParser:
         metavar="X,Y,W,H",
         help="target box in the first frame: x,y,w,h (top-left, pixels); repeat for more targets",
     )
-    parser.add_argument("--config-file", metavar="FILE", help="model config (yaml)")
-    parser.add_argument(
-        "--weights", help="checkpoint file or model zoo name (nanotrack_v3, ...): MODEL.WEIGHTS"
-    )
-    parser.add_argument(
-        "--trust-weights",
-        action="store_true",
-        help="load the weights file with full unpickling (only for files you trust)",
-    )
     parser.add_argument(
         "--output", metavar="VIDEO", help="annotated video to write (.mp4/.avi/.mkv)"
     )
     parser.add_argument(
         "--save-boxes",
         metavar="FILE",
-        help="per-frame boxes: .txt (x,y,w,h lines), .csv or .json (frame, box, score)",
-    )
-    parser.add_argument(
-        "--device", help="cpu, cuda, cuda:1 ... (default: MODEL.DEVICE, cpu without GPU)"
+        help="per-frame boxes: .txt (x,y,w,h lines), .csv or .json (frame, box, score, present, "
+        "confidence)",
     )
     parser.add_argument("--force", action="store_true", help="replace existing output files")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    parser.add_argument(
-        "--opts",
-        default=[],
-        nargs=argparse.REMAINDER,
-        help="config overrides as KEY VALUE pairs, e.g. TRACKER.PENALTY_K 0.1 (must come last)",
-    )
+    add_model_arguments(parser)
     return parser
 
 
 def main(argv=None) -> int:
     args = get_parser().parse_args(argv)
-    # imported after parsing: siamtrack loads torch and detectron2, --help should not wait
-    from siamtrack.cli import run_tool
-
     return run_tool(PROG, lambda: track(args))
+
+
+def build_tracker(args, num_targets: int):
+    """The tracker of the model arguments: rebuilt from its runtime record without torch when
+    an earlier run kept one (siamtrack.tracking.runtime_record), else built from the config
+    (torch, detectron2), which keeps the record for the next run."""
+    from siamtrack.tracking.runtime_record import (
+        RuntimeRequest,
+        load_runtime_tracker,
+        save_runtime_record,
+    )
+
+    request = RuntimeRequest.from_args(args)
+    tracker = load_runtime_tracker(request, num_targets)
+    if tracker is None:
+        from siamtrack import SiamTracker
+        from siamtrack.config import config_from_args
+        from siamtrack.tracking import MultiTargetTracker
+
+        cfg = config_from_args(args)  # --device is MODEL.DEVICE
+        tracker = (MultiTargetTracker if num_targets > 1 else SiamTracker)(cfg)
+        save_runtime_record(request, tracker, cfg)
+    return tracker
 
 
 def track(args) -> int:
     import logging
 
-    from siamtrack import SiamTracker
-    from siamtrack.cli import EXIT_INTERRUPTED, config_from_args
+    from siamtrack.errors import BadInputError
     from siamtrack.io import open_frame_source
-    from siamtrack.tracking import (
-        AnnotatedVideoWriter,
-        BoxesFileWriter,
-        MultiTargetTracker,
-        track_video,
-    )
+    from siamtrack.tracking.video_runner import AnnotatedVideoWriter, BoxesFileWriter, track_video
     from siamtrack.utils.boxes import parse_box_xywh
     from siamtrack.utils.visualization import select_box_interactively, why_no_gui
 
@@ -96,7 +100,7 @@ def track(args) -> int:
     boxes = [parse_box_xywh(",".join(parts), "--init-box") for parts in args.init_box or []]
     init_box = boxes[0] if len(boxes) == 1 else (boxes or None)
     if init_box is None and why_no_gui() is not None:
-        raise ValueError(
+        raise BadInputError(
             f"--init-box X,Y,W,H is required here ({why_no_gui()}, so no box can be drawn)"
         )
     with open_frame_source(args.input) as source:
@@ -105,8 +109,7 @@ def track(args) -> int:
             writers.append(AnnotatedVideoWriter(args.output, source.fps, overwrite=args.force))
         if args.save_boxes:
             writers.append(BoxesFileWriter(args.save_boxes, overwrite=args.force))
-        tracker_class = MultiTargetTracker if len(boxes) > 1 else SiamTracker
-        tracker = tracker_class(config_from_args(args), device=args.device)
+        tracker = build_tracker(args, max(len(boxes), 1))
         summary = track_video(
             tracker,
             source,
@@ -123,6 +126,11 @@ def track(args) -> int:
         f"init {1000 * result.times[0]:.0f} ms"
         + (f", {len(results)} targets" if len(results) > 1 else "")
     )
+    absent = summary.frames_absent
+    if len(absent) == 1:
+        print(f"reported the target absent in {next(iter(absent.values()))} frames")
+    else:
+        print("reported absent: " + ", ".join(f"target {t}: {n} frames" for t, n in absent.items()))
     if summary.bad_frames:
         print(f"skipped {len(summary.bad_frames)} unreadable frames: {summary.bad_frames[:10]}")
     for writer, paths in zip(writers, summary.outputs):

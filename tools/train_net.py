@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Train (or evaluate) a siamtrack model with detectron2's training loop.
 
-  python tools/train_net.py --config-file configs/quick_schedules/siamrpn_R_18_narrow_sample_train_cpu.yaml
+  python tools/train_net.py --config-file configs/siamrpn/quick_schedules/siamrpn_R_18_narrow_sample_train_cpu.yaml
   python tools/train_net.py --config-file configs/nanotrack/quick_schedules/nanotrack_v3_finetune_sample_cpu.yaml
   python tools/train_net.py --config-file CFG --resume            # continue the last checkpoint
   python tools/train_net.py --config-file CFG --eval-only MODEL.WEIGHTS out/model_final.pth
@@ -15,14 +15,16 @@ does not fit) stops with one line on stderr and exit code 2.
 
 import sys
 
-from siamtrack.checkpoint import SiamCheckpointer
-from siamtrack.cli import run_tool
-from siamtrack.engine import SiamTrainer, launch, setup_training, training_argument_parser
+# torch-free: the arguments are parsed (and --help answered) before torch and detectron2 load
+from siamtrack.cli import run_tool, training_argument_parser
 
 PROG = "train_net.py"
 
 
 def main(args):
+    from siamtrack.checkpoint import SiamCheckpointer
+    from siamtrack.engine import SiamTrainer, setup_training
+
     cfg = setup_training(args)
     if args.eval_only:
         model = SiamTrainer.build_model(cfg)
@@ -40,6 +42,8 @@ def invoke_main() -> int:
     print("Command Line Args:", args)
 
     def run() -> int:
+        from siamtrack.engine import launch
+
         launch(
             main,
             args.num_gpus,

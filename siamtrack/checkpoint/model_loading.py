@@ -8,6 +8,7 @@ from detectron2.config import CfgNode
 from detectron2.modeling import build_model
 from torch import nn
 
+from ..errors import BadInputError
 from .siam_checkpointer import SiamCheckpointer
 
 __all__ = ["build_model_with_weights"]
@@ -38,7 +39,9 @@ def build_model_with_weights(
     """
     weights = cfg.MODEL.WEIGHTS if weights is None else weights
     if not weights and require_weights:
-        raise ValueError("no weights: give a checkpoint file or a model zoo name (MODEL.WEIGHTS)")
+        raise BadInputError(
+            "no weights: give a checkpoint file or a model zoo name (MODEL.WEIGHTS)"
+        )
     cfg = cfg.clone()
     cfg.defrost()
     cfg.MODEL.DEVICE = str(device)

@@ -22,10 +22,12 @@ from typing import Any, List
 import numpy as np
 import torch
 
+from ..errors import SiamtrackError
+
 __all__ = ["UnsafeCheckpointError", "load_torch_file", "load_pickle_file", "SAFE_GLOBAL_NAMES"]
 
 
-class UnsafeCheckpointError(pickle.UnpicklingError):
+class UnsafeCheckpointError(SiamtrackError, pickle.UnpicklingError):
     """A weight file refers to a Python global that is not on the allow-list."""
 
     def __init__(self, filename: str, global_name: str):

@@ -1,27 +1,25 @@
-"""``SiamCheckpointer``: detectron2's checkpointer that also reads pysot, NanoTrack and ImageNet
-weights, safely.
+"""``SiamCheckpointer``: detectron2's checkpointer that also reads the weight files of other
+trackers and ImageNet backbones, safely.
 
-``load(path)`` / ``resume_or_load(path)`` accept a file or a model zoo name (``nanotrack_v3``,
-resolved by ``siamtrack.model_zoo``) and detect the format from the file, not its name:
-
-- siamtrack checkpoints (``model_final.pth`` from training, or ``convert_pysot_weights.py``);
-- NanoTrack v1/v2/v3 releases (``nanotrackv3.pth``): every key renamed (the never-called neck's
-  keys are listed and dropped), shapes checked, the result must cover the whole model;
-- pysot ``model.pth`` (bare, ``{"state_dict": ...}``, ``module.`` prefixes): every key renamed,
-  shapes checked, the result must cover the whole model;
-- ImageNet backbones: torchvision ``resnet*.pth`` / pysot's ``resnet50.model`` (torchvision
-  names) and detectron2 ``.pkl`` files (MSRA Caffe2 ``R-50.pkl`` or torchvision-converted),
-  the latter through detectron2's name-matching heuristics. Every backbone weight must be
-  found; neck and head keep their initialisation.
+``load(path)`` / ``resume_or_load(path)`` accept a file or a model zoo name (resolved by
+``siamtrack.model_zoo``) and detect the format from the file, not its name
+(``formats.py``: siamtrack's own checkpoints, and every format the model families register,
+e.g. pysot's SiamRPN++ files or NanoTrack's releases): every key converted, shapes checked,
+and the result must cover the whole model. Backbone-only formats (ImageNet weights: a
+torchvision-named ResNet, or a detectron2 ``.pkl`` such as MSRA's ``R-50.pkl``, matched by
+detectron2's name heuristics) must provide every backbone weight; the rest of the model keeps
+its initialisation.
 
 Files are read without running code from them (``safe_load.py``): a file that refers to any
 Python global outside the allow-list stops with ``UnsafeCheckpointError`` unless the
 checkpointer was made with ``trust_weights=True``. A file that does not fit stops with
 ``InvalidCheckpointError`` naming the file and the problem: unreadable/truncated, a format of
-another model family (the model's ``checkpoint_formats``), NaN/inf values, nothing matching the
-model, shape mismatches (with a hint when the backbone layout or NanoTrack version differs) or
-missing weights. It never loads half a model silently. ``save`` writes under a temporary name and renames, so an interrupted save
-never leaves a truncated ``model_*.pth`` (or a ``last_checkpoint`` pointing at one).
+another model family (not in the model's ``checkpoint_formats``: the message gives that
+format's config hint), NaN/inf values, nothing matching the model, shape mismatches (with the
+formats' hints, e.g. another backbone layout or model version) or missing weights. It never
+loads half a model silently. ``save`` writes under a temporary name and renames, so an
+interrupted save never leaves a truncated ``model_*.pth`` (or a ``last_checkpoint`` pointing at
+one).
 """
 
 import logging
@@ -32,25 +30,24 @@ from typing import Any, Dict, List
 import torch
 from detectron2.checkpoint import DetectionCheckpointer
 from detectron2.checkpoint.c2_model_loading import align_and_update_state_dicts
-from fvcore.common.checkpoint import _IncompatibleKeys
 
 from ..model_zoo import list_models, resolve_weights
 from ..io.files import atomic_output
-from .conversion import InvalidCheckpointError, read_checkpoint, strip_prefix
+from .formats import (
+    CHECKPOINT_FORMAT_REGISTRY,
+    DETECTRON2_PICKLE_FORMAT,
+    SIAMTRACK_FORMAT,
+    CheckpointFormat,
+    InvalidCheckpointError,
+    read_checkpoint,
+    strip_prefix,
+)
 from .safe_load import UnsafeCheckpointError, load_pickle_file
 
 __all__ = ["SiamCheckpointer"]
 
 logger = logging.getLogger(__name__)
 
-_FULL_MODEL_FORMATS = ("siamtrack", "pysot", "nanotrack")
-# Which config to use for a file of another family than the model.
-_FORMAT_HINTS = {
-    "pysot": "a SiamRPN++ config such as configs/siamrpn_R_50_l234_dwxcorr.yaml",
-    "resnet": "a SiamRPN++ config with the standard layout (configs/siamrpn_R_50_std_*.yaml)",
-    "imagenet_pkl": "a SiamRPN++ config with the standard layout",
-    "nanotrack": "the matching NanoTrack config (configs/nanotrack/nanotrack_v{version}.yaml)",
-}
 _RUNNING_STATS = ("running_mean", "running_var", "num_batches_tracked")
 
 
@@ -103,7 +100,7 @@ class SiamCheckpointer(DetectionCheckpointer):
 
         Args:
             state_dict: tensors keyed by the model's parameter/buffer names.
-            fmt: "siamtrack"/"pysot" (must cover the whole model) or "resnet" (backbone).
+            fmt: the registered format it was converted from (whole model or backbone only).
             source: name used in error messages (e.g. the file it came from).
         """
         self._current_file = source
@@ -114,7 +111,7 @@ class SiamCheckpointer(DetectionCheckpointer):
         self._current_file = filename
         if filename.endswith(".pkl"):
             checkpoint = _read_detectron2_pickle(filename, self.trust_weights)
-            checkpoint["__siamtrack_format__"] = "imagenet_pkl"
+            checkpoint["__siamtrack_format__"] = DETECTRON2_PICKLE_FORMAT
             return checkpoint
         fmt, state_dict, extra = read_checkpoint(filename, trust=self.trust_weights)
         checkpoint = dict(extra)
@@ -122,16 +119,16 @@ class SiamCheckpointer(DetectionCheckpointer):
         checkpoint["__siamtrack_format__"] = fmt
         return checkpoint
 
-    def _load_model(self, checkpoint: Dict[str, Any]) -> _IncompatibleKeys:
+    def _load_model(self, checkpoint: Dict[str, Any]):
+        """fvcore's ``_load_model`` (returns its named tuple of missing / unexpected /
+        wrongly shaped keys) after siamtrack's checks; a backbone-only format reports only the
+        backbone's missing keys."""
         filename = getattr(self, "_current_file", "checkpoint")
-        fmt = checkpoint.pop("__siamtrack_format__", "siamtrack")
-        version = checkpoint.pop("nanotrack_version", None)
-        self._check_family(fmt, filename, version)
-        self._version_hint = (
-            f" (the file is NanoTrack v{version}: use configs/nanotrack/nanotrack_v{version}.yaml)"
-            if version
-            else ""
-        )
+        fmt = checkpoint.pop("__siamtrack_format__", SIAMTRACK_FORMAT)
+        file_format = _format(fmt)
+        self._file_format = file_format
+        self._details = {k: checkpoint.pop(k) for k in file_format.detail_keys if k in checkpoint}
+        self._check_family(file_format, filename)
         model_state = self.model.state_dict()
         if checkpoint.get("matching_heuristics", False):
             self._convert_ndarray_to_tensor(checkpoint["model"])
@@ -152,23 +149,24 @@ class SiamCheckpointer(DetectionCheckpointer):
         self._check(state, model_state, fmt, filename)
         checkpoint["model"] = state
         incompatible = super()._load_model(checkpoint)
-        if fmt not in _FULL_MODEL_FORMATS:
+        if not file_format.whole_model:
             missing = [k for k in incompatible.missing_keys if k.startswith("backbone.")]
-            logger.info("%s: ImageNet backbone loaded; neck and RPN head keep their init", filename)
-            incompatible = _IncompatibleKeys(
-                missing, incompatible.unexpected_keys, incompatible.incorrect_shapes
+            logger.info(
+                "%s: %s backbone loaded; the rest of the model keeps its initialisation",
+                filename,
+                fmt,
             )
+            incompatible = incompatible._replace(missing_keys=missing)
         return incompatible
 
-    def _check_family(self, fmt: str, filename: str, version) -> None:
+    def _check_family(self, file_format: CheckpointFormat, filename: str) -> None:
         formats = getattr(self.model, "checkpoint_formats", None)
-        if formats is None or fmt in formats or fmt not in _FORMAT_HINTS:
-            return  # unknown layouts get the key-by-key report of _check
-        hint = _FORMAT_HINTS.get(fmt, "a config of the model the file was trained with")
-        what = f"{fmt} v{version}" if version else fmt
+        if formats is None or file_format.name in formats or file_format.name == SIAMTRACK_FORMAT:
+            return  # siamtrack files of another model get the key-by-key report of _check
         raise InvalidCheckpointError(
-            f"{filename} holds {what} weights, which a {type(self.model).__name__} model cannot "
-            f"load (it takes {', '.join(formats)} files): use {hint.format(version=version or 'N')}"
+            f"{filename} holds {file_format.description(self._details)} weights, which a "
+            f"{type(self.model).__name__} model cannot load (it takes {', '.join(formats)} "
+            f"files): use {file_format.hint(self._details)}"
         )
 
     def _check(self, state, model_state, fmt: str, filename: str) -> None:
@@ -177,7 +175,7 @@ class SiamCheckpointer(DetectionCheckpointer):
             raise InvalidCheckpointError(f"{filename}: NaN or inf values in {_shorten(bad)}")
         matched = [k for k in state if k in model_state]
         if not matched:
-            formats = getattr(self.model, "checkpoint_formats", _FULL_MODEL_FORMATS)
+            formats = getattr(self.model, "checkpoint_formats", CHECKPOINT_FORMAT_REGISTRY.names())
             raise InvalidCheckpointError(
                 f"{filename}: none of its {len(state)} tensors belong to this "
                 f"{type(self.model).__name__} model (first keys: {_shorten(sorted(state), 5)}); "
@@ -191,9 +189,10 @@ class SiamCheckpointer(DetectionCheckpointer):
         if wrong:
             raise InvalidCheckpointError(
                 f"{filename} ({fmt}) does not fit this model: shape mismatch for "
-                f"{_shorten(wrong, 6)}{self._layout_hint(wrong)}"
+                f"{_shorten(wrong, 6)}{self._mismatch_hint(wrong)}"
             )
-        if fmt in _FULL_MODEL_FORMATS:
+        whole_model = _format(fmt).whole_model
+        if whole_model:
             required = [k for k in model_state if not k.endswith("num_batches_tracked")]
         else:
             required = [
@@ -206,26 +205,37 @@ class SiamCheckpointer(DetectionCheckpointer):
             raise InvalidCheckpointError(
                 f"{filename} ({fmt}) lacks {len(missing)} weight(s) of this model: "
                 f"{_shorten(missing)} (different depth, levels or head configuration?)"
-                f"{self._layout_hint(missing)}"
+                f"{self._mismatch_hint(missing)}"
             )
         unused = [k for k in state if k not in model_state]
-        if unused and fmt in _FULL_MODEL_FORMATS:
+        if unused and whole_model:
             raise InvalidCheckpointError(
                 f"{filename} ({fmt}) has {len(unused)} weight(s) this model does not: "
                 f"{_shorten(unused)} (different depth, levels or fusion setting?)"
-                f"{self._layout_hint(unused)}"
+                f"{self._mismatch_hint(unused)}"
             )
 
-    def _layout_hint(self, keys: List[str]) -> str:
-        if getattr(self, "_version_hint", ""):
-            return self._version_hint
-        if not any(".shortcut." in k for k in keys):
-            return ""
-        layout = getattr(getattr(self.model, "backbone", None), "layout", "?")
-        return (
-            f" (this model's backbone layout is '{layout}': pysot weights need "
-            "MODEL.SIAM_RESNET.LAYOUT 'pysot', torchvision/MSRA ImageNet weights 'standard')"
-        )
+    def _mismatch_hint(self, keys: List[str]) -> str:
+        """The first hint about ``keys`` from the file's format, then from the formats the
+        model takes (e.g. "the file is version N: use ..." or "this backbone's layout is ...")."""
+        details = getattr(self, "_details", {})
+        candidates = [getattr(self, "_file_format", None)]
+        for name in getattr(self.model, "checkpoint_formats", ()):
+            if name in CHECKPOINT_FORMAT_REGISTRY:
+                candidates.append(CHECKPOINT_FORMAT_REGISTRY.get(name))
+        for fmt in candidates:
+            if fmt is not None and fmt.explain_mismatch is not None:
+                hint = fmt.explain_mismatch(self.model, keys, details)
+                if hint:
+                    return hint
+        return ""
+
+
+def _format(name: str) -> CheckpointFormat:
+    """The registered format ``name``; an unregistered one counts as a whole-model format."""
+    if name in CHECKPOINT_FORMAT_REGISTRY:
+        return CHECKPOINT_FORMAT_REGISTRY.get(name)
+    return CheckpointFormat(name=name, detect=lambda sd: False, to_siamtrack=lambda sd, s: (sd, {}))
 
 
 def _read_detectron2_pickle(filename: str, trust: bool) -> Dict[str, Any]:

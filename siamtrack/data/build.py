@@ -16,6 +16,7 @@ import torch
 from detectron2.utils import comm
 from torch.utils.data import DataLoader, IterableDataset
 
+from ..errors import BadInputError
 from .pair_mapper import PairCropDatasetMapper, UnusableSampleError
 from .pair_sampler import PairSampler
 
@@ -52,7 +53,7 @@ class PairStream(IterableDataset):
         max_retries: int = 20,
     ):
         if batch_size <= 0:
-            raise ValueError(f"batch size must be positive, got {batch_size}")
+            raise BadInputError(f"batch size must be positive, got {batch_size}")
         self.sampler = sampler
         self.mapper = mapper
         self.batch_size = int(batch_size)
@@ -122,7 +123,7 @@ def build_pair_train_loader(
     world_size, rank = comm.get_world_size(), comm.get_rank()
     total_batch = cfg.SOLVER.IMS_PER_BATCH
     if total_batch <= 0 or total_batch % world_size != 0:
-        raise ValueError(
+        raise BadInputError(
             f"SOLVER.IMS_PER_BATCH ({total_batch}) must be a positive multiple of the number of "
             f"processes ({world_size})"
         )

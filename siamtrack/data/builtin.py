@@ -6,7 +6,8 @@
 - standard datasets at their usual places under ``$DETECTRON2_DATASETS`` (default
   ``datasets/``): ``got10k_train/val/test``, ``lasot_train/test``, ``otb100``,
   ``imagenet_vid_train``, ``youtube_bb_train`` (tracks json written by
-  ``datasets/prepare_*.py``), ``imagenet_det_train`` and ``coco_2017_sample`` (COCO json).
+  ``datasets/prepare_*.py``), ``imagenet_det_train``, ``coco_2017_sample`` and
+  ``coco_2017_sample_550`` (COCO json).
 
 As with detectron2's builtin datasets, registering reads nothing; files are read when
 ``DatasetCatalog.get`` runs. The registration API itself is ``catalog.py``.
@@ -68,6 +69,12 @@ _STANDARD_COCO_DATASETS = {
     # 100 COCO 2017 images (50 train2017 + 50 val2017, original annotations merged into one
     # file): the real-image source of the CPU quick schedules (configs/*/quick_schedules)
     "coco_2017_sample": ("coco_sample/annotations/instances.json", "coco_sample/images"),
+    # 549 COCO 2017 images (a superset of the 100, original annotations, one file): a larger
+    # real-image source for CPU quick schedules trained from scratch
+    "coco_2017_sample_550": (
+        "coco_sample_550/annotations/instances.json",
+        "coco_sample_550/images",
+    ),
 }
 
 

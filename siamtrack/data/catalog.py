@@ -24,6 +24,7 @@ import numpy as np
 from detectron2.data import DatasetCatalog, MetadataCatalog
 from detectron2.data.datasets import load_coco_json
 
+from ..errors import BadInputError, UnknownNameError
 from ..io.sequences import LAYOUTS, Sequence, find_sequence_folders, load_sequence
 from ..io.tracks_json import read_tracks_json
 
@@ -69,7 +70,7 @@ def _read_name_list(path: Path) -> List[str]:
         raise FileNotFoundError(f"sequence list {path} does not exist")
     names = [line.strip() for line in path.read_text().splitlines() if line.strip()]
     if not names:
-        raise ValueError(f"sequence list {path} is empty")
+        raise BadInputError(f"sequence list {path} is empty")
     return names
 
 
@@ -90,7 +91,9 @@ def load_sequence_dicts(
             training split = everything except ``testing_set.txt``).
     """
     if layout != "auto" and layout not in LAYOUTS:
-        raise ValueError(f"unknown sequence layout '{layout}', expected 'auto' or one of {LAYOUTS}")
+        raise BadInputError(
+            f"unknown sequence layout '{layout}', expected 'auto' or one of {LAYOUTS}"
+        )
     folders = find_sequence_folders(root)
     if sequence_list is not None:
         wanted = _read_name_list(Path(sequence_list))
@@ -127,7 +130,9 @@ def register_sequence_dataset(
     arguments are stored in ``MetadataCatalog.get(name)``.
     """
     if layout != "auto" and layout not in LAYOUTS:
-        raise ValueError(f"unknown sequence layout '{layout}', expected 'auto' or one of {LAYOUTS}")
+        raise BadInputError(
+            f"unknown sequence layout '{layout}', expected 'auto' or one of {LAYOUTS}"
+        )
     root = os.fspath(root)
     DatasetCatalog.register(
         name, lambda: load_sequence_dicts(root, layout, sequence_list, exclude_list)
@@ -181,12 +186,12 @@ def load_coco_instances(json_file: os.PathLike, image_root: os.PathLike, name: s
     try:
         return load_coco_json(json_file, os.fspath(image_root), name)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(
+        raise BadInputError(
             f"dataset '{name}': {json_file} is not valid JSON ({e}); expected a COCO "
             "instances file"
         ) from e
     except (KeyError, TypeError, AssertionError) as e:
-        raise ValueError(
+        raise BadInputError(
             f"dataset '{name}': {json_file} is not a COCO instances file "
             f"({type(e).__name__}: {e}); expected 'images', 'annotations' and 'categories'"
         ) from e
@@ -221,7 +226,7 @@ def is_sequence_dataset(name: str) -> bool:
 def get_dataset_dicts(name: str) -> List[Dict]:
     """``DatasetCatalog.get(name)`` with errors that name the dataset (missing, empty, broken)."""
     if name not in DatasetCatalog.list():
-        raise KeyError(
+        raise UnknownNameError(
             f"dataset '{name}' is not registered; register it with "
             "siamtrack.data.register_sequence_dataset / register_coco_pairs (datasets/README.md)"
         )
@@ -230,9 +235,9 @@ def get_dataset_dicts(name: str) -> List[Dict]:
     except FileNotFoundError as e:
         raise FileNotFoundError(f"dataset '{name}' could not be loaded: {e}") from e
     except ValueError as e:
-        raise ValueError(f"dataset '{name}' could not be loaded: {e}") from e
+        raise BadInputError(f"dataset '{name}' could not be loaded: {e}") from e
     if not isinstance(dicts, list) or not dicts:
-        raise ValueError(f"dataset '{name}' is empty")
+        raise BadInputError(f"dataset '{name}' is empty")
     return dicts
 
 
@@ -240,7 +245,7 @@ def get_sequences(dataset_name: str) -> List[Sequence]:
     """The sequences of a registered sequence dataset (for evaluation)."""
     dicts = get_dataset_dicts(dataset_name)
     if not is_sequence_dataset(dataset_name) or "frame_paths" not in dicts[0]:
-        raise ValueError(
+        raise BadInputError(
             f"dataset '{dataset_name}' is not a sequence dataset (MetadataCatalog kind "
             f"'{MetadataCatalog.get(dataset_name).get('kind')}'); register one with "
             "register_sequence_dataset"

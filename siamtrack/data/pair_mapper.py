@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from detectron2.config import configurable
 
+from ..errors import BadInputError
 from ..utils.boxes import context_crop_side, is_valid_xywh
 from ..io.images import UnreadableImageError
 from ..io.images import read_image_bgr as read_image
@@ -22,7 +23,7 @@ from .crops import crop_window, mean_color
 __all__ = ["PairCropDatasetMapper", "UnusableSampleError", "read_sample_image"]
 
 
-class UnusableSampleError(ValueError):
+class UnusableSampleError(BadInputError):
     """A single training sample cannot be used (unreadable image, box outside the image).
 
     The training stream logs it, counts it and draws a replacement sample.
@@ -80,12 +81,12 @@ class PairCropDatasetMapper:
             seed: seed of the fallback generator used for records without a "seed".
         """
         if not (0.0 <= negative_pair_prob <= 1.0 and 0.0 <= gray_prob <= 1.0):
-            raise ValueError(
+            raise BadInputError(
                 f"probabilities must be in [0, 1]: negative_pair_prob={negative_pair_prob}, "
                 f"gray_prob={gray_prob}"
             )
         if template_size <= 0 or search_size < template_size:
-            raise ValueError(
+            raise BadInputError(
                 f"expected 0 < template_size <= search_size, got {template_size}, {search_size}"
             )
         self.is_train = is_train

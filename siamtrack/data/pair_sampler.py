@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Sequence, Union
 
 import numpy as np
 
+from ..errors import BadInputError
 from .catalog import get_dataset_dicts, is_sequence_dataset
 from .pair_sources import ImagePairSource, SequencePairSource
 
@@ -50,7 +51,7 @@ def _per_source(values: Sequence, count: int, key: str, default) -> List:
     if len(values) == 1:
         return values * count
     if len(values) != count:
-        raise ValueError(
+        raise BadInputError(
             f"{key} has {len(values)} values for {count} DATASETS.TRAIN sources: give one value "
             "per source (same order), a single value for all, or none"
         )
@@ -61,7 +62,7 @@ def build_pair_sources(cfg) -> List[PairSource]:
     """The pair sources of ``cfg.DATASETS.TRAIN`` with the config's filters and frame ranges."""
     names = list(cfg.DATASETS.TRAIN)
     if not names:
-        raise ValueError("DATASETS.TRAIN is empty: name at least one registered dataset")
+        raise BadInputError("DATASETS.TRAIN is empty: name at least one registered dataset")
     ranges = _per_source(
         cfg.DATASETS.TRAIN_FRAME_RANGE,
         len(names),
@@ -94,16 +95,16 @@ class PairSampler:
         max_distractor_draws: int = 10,
     ):
         if not sources:
-            raise ValueError("PairSampler needs at least one source")
+            raise BadInputError("PairSampler needs at least one source")
         self.sources = list(sources)
         if weights is None or len(weights) == 0:
             weights = [s.num_items for s in self.sources]
         weights = np.asarray(_per_source(weights, len(self.sources), "weights", 1.0), dtype=float)
         if np.any(weights < 0) or not np.isfinite(weights).all() or weights.sum() <= 0:
-            raise ValueError(f"source weights must be >= 0 with a positive sum, got {weights}")
+            raise BadInputError(f"source weights must be >= 0 with a positive sum, got {weights}")
         self.weights = weights / weights.sum()
         if samples_per_epoch <= 0:
-            raise ValueError(f"samples per epoch must be positive, got {samples_per_epoch}")
+            raise BadInputError(f"samples per epoch must be positive, got {samples_per_epoch}")
         self.samples_per_epoch = int(samples_per_epoch)
         self.seed = int(seed)
         self.max_distractor_draws = int(max_distractor_draws)

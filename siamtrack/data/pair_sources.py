@@ -1,7 +1,8 @@
 """Pair sources: compact, fork-friendly indexes of the objects a dataset offers as targets.
 
-A source has ``num_items`` "videos" (pysot's unit: an image of a still-image dataset, a sequence
-of a tracking dataset) and draws frames of one object from them:
+Both classes follow the ``PairSource`` contract (``siamtrack.modeling.contracts``). A source
+has ``num_items`` "videos" (pysot's unit: an image of a still-image dataset, a sequence of a
+tracking dataset) and draws frames of one object from them:
 
 - ``sample_positive(item, rng)`` -> (template frame, search frame) of the same object;
 - ``sample_target(item, rng)`` -> one frame of one object (template of negative pairs and the
@@ -20,6 +21,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 from detectron2.structures import BoxMode
 
+from ..errors import BadInputError
 from ..utils.boxes import is_valid_xywh
 
 logger = logging.getLogger(__name__)
@@ -60,7 +62,7 @@ class ImagePairSource:
         file_names, starts, boxes = [], [], []
         for record in dataset_dicts:
             if "annotations" not in record or "file_name" not in record:
-                raise ValueError(
+                raise BadInputError(
                     f"dataset '{name}': record {sorted(record)[:6]} is not an instance dict "
                     "(expected 'file_name' and 'annotations')"
                 )
@@ -99,7 +101,7 @@ class ImagePairSource:
         counts["images"], counts["objects"] = len(file_names), len(boxes)
         self.filter_counts = counts
         if not boxes:
-            raise ValueError(
+            raise BadInputError(
                 f"dataset '{name}': no usable objects in {len(dataset_dicts)} images "
                 f"(dropped: {dict(counts)}; see DATASETS.MIN_BOX_SIZE / DATASETS.SKIP_CROWD)"
             )
@@ -161,18 +163,18 @@ class SequencePairSource:
         self.name = name
         self.frame_range = int(frame_range)
         if self.frame_range < 0:
-            raise ValueError(f"dataset '{name}': frame range must be >= 0, got {frame_range}")
+            raise BadInputError(f"dataset '{name}': frame range must be >= 0, got {frame_range}")
         counts: Counter = Counter()
         paths, boxes, frame_numbers, seq_starts, names = [], [], [], [], []
         for record in sequence_dicts:
             if "frame_paths" not in record or "boxes_xywh" not in record:
-                raise ValueError(
+                raise BadInputError(
                     f"dataset '{name}': record {sorted(record)[:6]} is not a sequence record "
                     "(expected 'frame_paths' and 'boxes_xywh')"
                 )
             seq_boxes = np.asarray(record["boxes_xywh"], dtype=np.float64).reshape(-1, 4)
             if len(seq_boxes) != len(record["frame_paths"]):
-                raise ValueError(
+                raise BadInputError(
                     f"dataset '{name}', sequence '{record.get('sequence_name')}': "
                     f"{len(record['frame_paths'])} frames but {len(seq_boxes)} boxes"
                 )
@@ -196,7 +198,7 @@ class SequencePairSource:
         counts["sequences"], counts["frames"] = len(names), len(paths)
         self.filter_counts = counts
         if not paths:
-            raise ValueError(
+            raise BadInputError(
                 f"dataset '{name}': no usable frames in {len(sequence_dicts)} sequences "
                 f"(dropped: {dict(counts)})"
             )

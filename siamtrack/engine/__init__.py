@@ -1,13 +1,12 @@
 """Training: ``SiamTrainer`` (detectron2 DefaultTrainer + SiamRPN++ recipe) and launching."""
 
 from .launch import launch
-from .setup import check_output_dir, setup_training, training_argument_parser
+from .setup import check_no_previous_run, setup_training
 from .trainer import SiamTrainer
 
 __all__ = [
     "SiamTrainer",
+    "check_no_previous_run",
     "launch",
     "setup_training",
-    "training_argument_parser",
-    "check_output_dir",
 ]

@@ -19,6 +19,7 @@ import torch.multiprocessing as mp
 from detectron2.engine import launch as d2_launch
 from detectron2.utils import comm
 
+from ..errors import BadInputError
 from .d2_compat import create_local_process_group
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def launch(
         )
     if dist_url == "auto":
         if num_machines != 1:
-            raise ValueError("--dist-url auto works on one machine only; give tcp://HOST:PORT")
+            raise BadInputError("--dist-url auto works on one machine only; give tcp://HOST:PORT")
         dist_url = f"tcp://127.0.0.1:{_free_local_port()}"
     logger.info(f"No CUDA: starting {num_processes_per_machine} CPU processes (gloo backend)")
     mp.start_processes(

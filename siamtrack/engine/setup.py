@@ -1,18 +1,25 @@
-"""Training set-up for tools/train_net.py (detectron2's ``setup(args)`` pattern)."""
+"""Training set-up for tools/train_net.py (detectron2's ``setup(args)`` pattern; its arguments:
+``siamtrack.cli.training_argument_parser``)."""
 
-import argparse
 import os
 
 from detectron2.config import CfgNode
-from detectron2.engine import default_argument_parser, default_setup
+from detectron2.engine import default_setup
 from detectron2.utils import comm
 from detectron2.utils.logger import setup_logger
 
 from ..config import load_config
 
+__all__ = ["check_no_previous_run", "setup_training"]
 
-def check_output_dir(output_dir: str, resume: bool) -> None:
-    """Refuse to start a fresh run over an existing run's checkpoints (they would be replaced)."""
+
+def check_no_previous_run(output_dir: str, resume: bool) -> None:
+    """Refuse to start a fresh run (``resume`` False) in a folder that holds a training run
+    (a ``last_checkpoint`` tag): its checkpoints would be replaced.
+
+    Raises:
+        FileExistsError: naming the folder and its last checkpoint.
+    """
     last = os.path.join(output_dir, "last_checkpoint")
     if not resume and os.path.isfile(last):
         with open(last) as f:
@@ -23,19 +30,6 @@ def check_output_dir(output_dir: str, resume: bool) -> None:
         )
 
 
-def training_argument_parser() -> argparse.ArgumentParser:
-    """detectron2's ``default_argument_parser`` (``--config-file``, ``--resume``,
-    ``--eval-only``, ``--num-gpus``, ..., trailing ``KEY VALUE`` overrides) plus
-    ``--trust-weights``."""
-    parser = default_argument_parser()
-    parser.add_argument(
-        "--trust-weights",
-        action="store_true",
-        help="load MODEL.WEIGHTS / resumed checkpoints with full unpickling (trusted files only)",
-    )
-    return parser
-
-
 def setup_training(args) -> CfgNode:
     """Frozen config for ``tools/train_net.py`` arguments, after detectron2's ``default_setup``
     (output dir, logging, config dump, seeding)."""
@@ -43,7 +37,7 @@ def setup_training(args) -> CfgNode:
     if getattr(args, "trust_weights", False):
         cfg.MODEL.TRUST_WEIGHTS = True
     if not args.eval_only:
-        check_output_dir(cfg.OUTPUT_DIR, args.resume)
+        check_no_previous_run(cfg.OUTPUT_DIR, args.resume)
     cfg.freeze()
     default_setup(cfg, args)
     setup_logger(cfg.OUTPUT_DIR, distributed_rank=comm.get_rank(), name="siamtrack")

@@ -23,6 +23,8 @@ from detectron2.solver.build import maybe_add_gradient_clipping
 from detectron2.solver.lr_scheduler import LRMultiplier
 from fvcore.common.param_scheduler import ParamScheduler
 
+from ..errors import ConfigError
+
 NORM_TYPES = (
     torch.nn.BatchNorm1d,
     torch.nn.BatchNorm2d,
@@ -42,7 +44,7 @@ def check_train_stages(model: torch.nn.Module, train_stages: Iterable[str]) -> L
     known = backbone_stage_names(model)
     unknown = [s for s in stages if s not in known]
     if unknown:
-        raise ValueError(
+        raise ConfigError(
             f"MODEL.BACKBONE.TRAIN_STAGES has {unknown}, which the backbone does not have "
             f"(its stages: {known})"
         )
@@ -131,9 +133,9 @@ class WarmupLogDecayParamScheduler(ParamScheduler):
 
     def __init__(self, warmup_fraction: float, warmup_factor: float, end_factor: float):
         if not 0.0 <= warmup_fraction < 1.0:
-            raise ValueError(f"warm-up fraction must be in [0, 1), got {warmup_fraction}")
+            raise ConfigError(f"warm-up fraction must be in [0, 1), got {warmup_fraction}")
         if warmup_factor <= 0 or end_factor <= 0:
-            raise ValueError(
+            raise ConfigError(
                 f"warm-up factor ({warmup_factor}) and end factor ({end_factor}) must be > 0"
             )
         self.warmup_fraction = warmup_fraction

@@ -15,30 +15,30 @@ What differs from ``DefaultTrainer``:
 """
 
 import logging
-import weakref
 from collections import OrderedDict
 from typing import Dict
 
 import torch
-from detectron2.engine import AMPTrainer, DefaultTrainer, SimpleTrainer, TrainerBase
+from detectron2.engine import DefaultTrainer
 from detectron2.modeling import build_model
 from detectron2.utils import comm
-from detectron2.utils.logger import setup_logger
 from torch.nn.parallel import DistributedDataParallel
 
 from ..checkpoint import SiamCheckpointer
 from ..data import build_pair_train_loader, get_sequences
+from ..errors import ConfigError
 from ..evaluation import run_ope
 from ..tracking import SiamTracker
 from . import solver
-from .d2_compat import restart_train_loader
+from .d2_compat import init_default_trainer, inner_trainer, restart_train_loader
 from .hooks import BackboneUnfreezeHook, set_stages_trainable
 
 logger = logging.getLogger(__name__)
 
 
-def unwrap_model(model: torch.nn.Module) -> torch.nn.Module:
-    return model.module if isinstance(model, DistributedDataParallel) else model
+def unwrap_model(module: torch.nn.Module) -> torch.nn.Module:
+    """The network inside a ``DistributedDataParallel`` wrapper (or ``module`` itself)."""
+    return module.module if isinstance(module, DistributedDataParallel) else module
 
 
 def wrap_distributed(model: torch.nn.Module) -> torch.nn.Module:
@@ -50,57 +50,46 @@ def wrap_distributed(model: torch.nn.Module) -> torch.nn.Module:
     return DistributedDataParallel(model, device_ids=device_ids, broadcast_buffers=False)
 
 
+def _build_checkpointer(model, cfg, trainer) -> SiamCheckpointer:
+    return SiamCheckpointer(
+        model, cfg.OUTPUT_DIR, trust_weights=cfg.MODEL.TRUST_WEIGHTS, trainer=trainer
+    )
+
+
 class SiamTrainer(DefaultTrainer):
-    """Trains a ``SiameseNetwork`` (``SiameseRPN``, ``SiameseBAN``) from a config; see the
+    """Trains a ``SiameseNetwork`` (any registered family: ``SiameseRPN``, ``NanoTrack``, ...) from a config; see the
     module docstring."""
 
     def __init__(self, cfg):
-        TrainerBase.__init__(self)
-        if not logging.getLogger("detectron2").isEnabledFor(logging.INFO):
-            setup_logger()
-        cfg = self.auto_scale_workers(cfg, comm.get_world_size())
-        model = self.build_model(cfg)
-        optimizer = self.build_optimizer(cfg, model)
-        data_loader = self.build_train_loader(cfg)
-        use_amp = cfg.SOLVER.AMP.ENABLED and torch.cuda.is_available()
-        self._trainer = (AMPTrainer if use_amp else SimpleTrainer)(
-            wrap_distributed(model), data_loader, optimizer
+        # DefaultTrainer's set-up with DDP also on CPU, AMP only with CUDA, SiamCheckpointer
+        init_default_trainer(
+            self, cfg, wrap_model=wrap_distributed, build_checkpointer=_build_checkpointer
         )
-        self.scheduler = self.build_lr_scheduler(cfg, optimizer)
-        self.checkpointer = SiamCheckpointer(
-            model,
-            cfg.OUTPUT_DIR,
-            trust_weights=cfg.MODEL.TRUST_WEIGHTS,
-            trainer=weakref.proxy(self),
-        )
-        self.start_iter = 0
-        self.max_iter = cfg.SOLVER.MAX_ITER
-        self.cfg = cfg
-        self.register_hooks(self.build_hooks())
 
     def resume_or_load(self, resume: bool = True) -> None:
         super().resume_or_load(resume=resume)
         if self.start_iter > 0:  # continue the pair stream exactly where the stopped run was
             loader = self.build_train_loader(self.cfg, start_iter=self.start_iter)
-            restart_train_loader(self._trainer, loader)
+            restart_train_loader(self, loader)
 
     def state_dict(self):
         """As ``DefaultTrainer``'s, with the optimizer's state: detectron2 0.6's DefaultTrainer
-        does not save ``_trainer`` (momentum), newer versions do."""
+        does not save its inner trainer (momentum), newer versions do (key ``_trainer``)."""
         state = super().state_dict()
-        state["_trainer"] = self._trainer.state_dict()
+        state["_trainer"] = inner_trainer(self).state_dict()
         return state
 
     def load_state_dict(self, state_dict) -> None:
         super().load_state_dict(state_dict)
         if "_trainer" in state_dict:
-            self._trainer.load_state_dict(state_dict["_trainer"])
+            inner_trainer(self).load_state_dict(state_dict["_trainer"])
 
     def _rewrap_model(self) -> None:
         """Rebuild the DDP wrapper after ``requires_grad`` changed (DDP fixes its set of
         gradient-carrying parameters at construction)."""
         if comm.get_world_size() > 1:
-            self._trainer.model = wrap_distributed(unwrap_model(self._trainer.model))
+            inner = inner_trainer(self)
+            inner.model = wrap_distributed(unwrap_model(inner.model))
 
     def build_hooks(self):
         hooks = super().build_hooks()
@@ -136,7 +125,7 @@ class SiamTrainer(DefaultTrainer):
         frozen_forever = all_stages[: cfg.MODEL.BACKBONE.FREEZE_AT]  # FrozenBN, no gradients
         conflict = [s for s in train_stages if s in frozen_forever]
         if conflict:
-            raise ValueError(
+            raise ConfigError(
                 f"MODEL.BACKBONE.TRAIN_STAGES lists {conflict}, which MODEL.BACKBONE.FREEZE_AT "
                 f"{cfg.MODEL.BACKBONE.FREEZE_AT} freezes for good (stages {frozen_forever}); "
                 "lower FREEZE_AT or drop them from TRAIN_STAGES"

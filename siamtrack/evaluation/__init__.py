@@ -1,13 +1,15 @@
 """One-pass evaluation (OPE) of trackers: metrics, protocols, running, plots (no torch).
 
-Each benchmark is scored with its own rule (``protocols``: otb, lasot, got10k), picked from the
-sequences' layout unless ``protocol=...`` says otherwise. A tracker is anything with
-``track(frame_paths, init_box_xywh)`` returning boxes and times (``runner.run_ope``); result
-files are read and written by ``siamtrack.io.results``.
+Each benchmark is scored with its own rule (``protocols``: otb, lasot, got10k, longterm), picked
+from the sequences' layout (``longterm`` where the ground truth marks absent frames with
+``nan,nan,nan,nan`` rows) unless ``protocol=...`` says otherwise. A tracker is anything with
+``track(frame_paths, init_box_xywh)`` returning a ``TrackSequenceResult`` (``runner.run_ope``);
+result files are read and written by ``siamtrack.io.result_files``.
 """
 
+from .longterm import evaluate_longterm, summarize_longterm, tracking_precision_recall
 from .ope import evaluate, evaluate_got10k, summarize, summarize_got10k
-from .plots import plot_curves, plot_ope, plot_precision, plot_success
+from .plots import plot_curves, plot_ope, plot_precision, plot_precision_recall, plot_success
 from .protocols import (
     PROTOCOLS,
     Protocol,
@@ -30,6 +32,9 @@ __all__ = [
     "summarize",
     "evaluate_got10k",
     "summarize_got10k",
+    "evaluate_longterm",
+    "summarize_longterm",
+    "tracking_precision_recall",
     "PROTOCOLS",
     "Protocol",
     "get_protocol",
@@ -46,4 +51,5 @@ __all__ = [
     "plot_ope",
     "plot_success",
     "plot_precision",
+    "plot_precision_recall",
 ]

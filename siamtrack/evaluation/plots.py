@@ -1,4 +1,5 @@
-"""Success and precision plots of OPE as PNG files (matplotlib, no pyplot / global backend)."""
+"""Success and precision plots of OPE, and the long-term tracking precision-recall plot, as PNG
+files (matplotlib, no pyplot / global backend)."""
 
 import os
 from pathlib import Path
@@ -10,9 +11,34 @@ from matplotlib.figure import Figure
 
 from .ope import PRECISION_AT, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
 
-__all__ = ["plot_curves", "plot_success", "plot_precision", "plot_ope"]
+__all__ = ["plot_curves", "plot_success", "plot_precision", "plot_ope", "plot_precision_recall"]
 
 PathLike = Union[str, os.PathLike]
+
+
+def _new_axes(title: str, xlabel: str, ylabel: str):
+    """A figure of the plots' size with one set of axes, titled and labelled."""
+    figure = Figure(figsize=(6.0, 4.5), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot(1, 1, 1)
+    axes.set_title(title)
+    axes.set_xlabel(xlabel)
+    axes.set_ylabel(ylabel)
+    axes.set_ylim(0.0, 1.0)
+    axes.grid(True, linestyle=":")
+    return figure, axes
+
+
+def _save(figure: Figure, path: PathLike) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(str(path), bbox_inches="tight")
+    return path
+
+
+def _best_first(scores: Mapping[str, float]):
+    """Tracker names, best score first (NaN last) for the legend."""
+    return sorted(scores, key=lambda n: -np.nan_to_num(scores[n], nan=-1.0))
 
 
 def plot_curves(
@@ -24,22 +50,12 @@ def plot_curves(
     xlabel: str,
     ylabel: str,
 ) -> Path:
-    figure = Figure(figsize=(6.0, 4.5), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.add_subplot(1, 1, 1)
-    for name in sorted(curves, key=lambda n: -scores[n]):  # best first in the legend
+    figure, axes = _new_axes(title, xlabel, ylabel)
+    for name in _best_first(scores):
         axes.plot(thresholds, curves[name], linewidth=2, label=f"{name} [{scores[name]:.3f}]")
-    axes.set_title(title)
-    axes.set_xlabel(xlabel)
-    axes.set_ylabel(ylabel)
     axes.set_xlim(thresholds[0], thresholds[-1])
-    axes.set_ylim(0.0, 1.0)
-    axes.grid(True, linestyle=":")
     axes.legend(loc="lower left" if "Success" in title else "lower right", fontsize=9)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(str(path), bbox_inches="tight")
-    return path
+    return _save(figure, path)
 
 
 def plot_success(overall_by_tracker: Mapping[str, Mapping], path: PathLike) -> Path:
@@ -84,3 +100,31 @@ def plot_ope(overall_by_tracker: Mapping[str, Mapping], output_dir: PathLike) ->
         "success": plot_success(overall_by_tracker, output_dir / "success_plot.png"),
         "precision": plot_precision(overall_by_tracker, output_dir / "precision_plot.png"),
     }
+
+
+def plot_precision_recall(overall_by_tracker: Mapping[str, Mapping], path: PathLike) -> Path:
+    """ "Tracking precision-recall" (long-term): tracking precision vs recall over the
+    confidence thresholds, one curve per tracker, its F-max point marked, F in the legend.
+
+    Args:
+        overall_by_tracker: ``{tracker name: OPEReport.overall}`` of the ``longterm`` protocol
+            (needs ``precision_curve``, ``recall_curve``, ``f_score``, ``precision``,
+            ``recall``).
+        path: PNG file to write.
+    """
+    figure, axes = _new_axes("Tracking precision-recall", "Tracking recall", "Tracking precision")
+    scores = {n: o["f_score"] for n, o in overall_by_tracker.items()}
+    for name in _best_first(scores):
+        overall = overall_by_tracker[name]
+        (line,) = axes.plot(
+            overall["recall_curve"],
+            overall["precision_curve"],
+            linewidth=2,
+            label=f"{name} [F {scores[name]:.3f}]",
+        )
+        axes.plot(
+            [overall["recall"]], [overall["precision"]], "o", color=line.get_color(), markersize=7
+        )
+    axes.set_xlim(0.0, 1.0)
+    axes.legend(loc="lower left", fontsize=9)
+    return _save(figure, path)

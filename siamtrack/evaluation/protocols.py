@@ -1,20 +1,26 @@
 """Evaluation protocols: which rule scores which benchmark (pure numpy, no torch).
 
-=========  ===============================  ==========================  ====================
-protocol   chosen for layout                metrics                     overall numbers
-=========  ===============================  ==========================  ====================
-``otb``    ``generic`` (OTB-like folders),  AUC, Prec@20, NPrec@0.2     mean over sequences
-           ``tracks_json``
-``lasot``  ``lasot``                        same; absent frames are     mean over sequences
-                                            misses (pysot's rule)
-``got10k`` ``got10k``                       AO, SR0.50, SR0.75, the     pooled over frames
-                                            101-point success curve
-=========  ===============================  ==========================  ====================
+============  ===============================  ==========================  ===================
+protocol      chosen for layout                metrics                     overall numbers
+============  ===============================  ==========================  ===================
+``otb``       ``generic`` (OTB-like folders),  AUC, Prec@20, NPrec@0.2     mean over sequences
+              ``tracks_json``
+``lasot``     ``lasot``                        same; absent frames are     mean over sequences
+                                               misses (pysot's rule)
+``got10k``    ``got10k``                       AO, SR0.50, SR0.75, the     pooled over frames
+                                               101-point success curve
+``longterm``  ``generic`` / ``tracks_json``    F, Pr, Re (VOT-LT) at the   mean over sequences
+              whose ground truth has           best confidence threshold
+              ``nan,nan,nan,nan`` rows         and at the own decision,
+              (absent frames)                  AUC over present frames
+============  ===============================  ==========================  ===================
 
 The rules themselves are in ``siamtrack.evaluation.ope`` (its docstring lists every detail of
-the got10k toolkit's rule). ``resolve_protocol("auto", sequences)`` picks the protocol from the
-sequences' layout; a name (or a ``Protocol``) overrides it. ``skip_first_frame`` leaves frame 0
-out under ``otb`` / ``lasot``; ``got10k`` always leaves it out.
+the got10k toolkit's rule) and ``siamtrack.evaluation.longterm``.
+``resolve_protocol("auto", sequences)`` picks the protocol from the sequences' layout (and
+``longterm`` where an ``otb`` layout marks absent frames with NaN rows); a name (or a
+``Protocol``) overrides it. ``skip_first_frame`` leaves frame 0 out under ``otb`` / ``lasot``;
+``got10k`` and ``longterm`` always leave it out.
 """
 
 import logging
@@ -37,6 +43,7 @@ from .ope import (
     summarize,
     summarize_got10k,
 )
+from .longterm import LONGTERM_METRIC_NAMES, evaluate_longterm, summarize_longterm
 
 __all__ = [
     "PROTOCOLS",
@@ -44,6 +51,7 @@ __all__ = [
     "Protocol",
     "PysotProtocol",
     "Got10kProtocol",
+    "LongTermProtocol",
     "get_protocol",
     "detect_protocol",
     "resolve_protocol",
@@ -53,8 +61,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 PathLike = Union[str, os.PathLike]
-PROTOCOLS = ("otb", "lasot", "got10k")
-# Sequence.layout -> protocol; layouts not listed here get "otb".
+PROTOCOLS = ("otb", "lasot", "got10k", "longterm")
+# Sequence.layout -> protocol; layouts not listed here get "otb" ("longterm" if the ground
+# truth has nan rows, see detect_protocol).
 PROTOCOL_BY_LAYOUT = {"generic": "otb", "tracks_json": "otb", "lasot": "lasot", "got10k": "got10k"}
 
 
@@ -68,6 +77,13 @@ class Protocol:
         success_thresholds: IoU thresholds of ``success_curve``.
         success_key: the scalar shown in the success plot's legend.
         has_precision: True if results carry a ``precision_curve`` (precision plot).
+        scores_absence: True if the protocol scores the tracker's presence decision: it reads
+            the reported boxes (NaN rows where the tracker reports the target absent) and the
+            confidences. Short-term protocols assume the target is in every frame and score
+            the tracker's box on every frame (its best guess where it reports the target
+            absent).
+        has_precision_recall: True if results carry the tracking precision-recall curves
+            (``longterm``: the precision-recall plot).
         description: how the overall numbers are formed (table header).
     """
 
@@ -76,17 +92,26 @@ class Protocol:
     success_thresholds: np.ndarray = SUCCESS_THRESHOLDS
     success_key: str = ""
     has_precision: bool = False
+    has_precision_recall: bool = False
+    scores_absence: bool = False
     description: str = ""
 
     def evaluate_sequence(
-        self, sequence, boxes_xywh: np.ndarray, times: Optional[np.ndarray]
+        self,
+        sequence,
+        boxes_xywh: np.ndarray,
+        times: Optional[np.ndarray],
+        confidences: Optional[np.ndarray] = None,
     ) -> Dict[str, object]:
         """Metrics of one sequence (+ ``fps``).
 
         Args:
             sequence: a ``siamtrack.io.Sequence``.
-            boxes_xywh: (N, 4) predicted boxes, row 0 = the initial box.
+            boxes_xywh: (N, 4) reported boxes, row 0 = the initial box (NaN rows: the tracker
+                reports the target absent).
             times: (N,) seconds per frame, or None if unknown.
+            confidences: (N,) the tracker's confidence per frame, or None (all 1.0); only
+                ``longterm`` uses them.
         """
         raise NotImplementedError
 
@@ -122,7 +147,7 @@ class PysotProtocol(Protocol):
             + (", frame 0 left out" if skip_first_frame else "")
         )
 
-    def evaluate_sequence(self, sequence, boxes_xywh, times):
+    def evaluate_sequence(self, sequence, boxes_xywh, times, confidences=None):
         metrics = evaluate(
             boxes_xywh,
             sequence.boxes_xywh,
@@ -171,7 +196,7 @@ class Got10kProtocol(Protocol):
     has_precision = False
     description = "got10k protocol: visible frames 1..N pooled, boxes clipped to the image"
 
-    def evaluate_sequence(self, sequence, boxes_xywh, times):
+    def evaluate_sequence(self, sequence, boxes_xywh, times, confidences=None):
         image_size_wh = read_image_size(sequence.frame_paths[0])
         metrics = evaluate_got10k(
             boxes_xywh, sequence.boxes_xywh, _got10k_visible(sequence), image_size_wh=image_size_wh
@@ -200,22 +225,56 @@ class Got10kProtocol(Protocol):
         return summarize_got10k(per_sequence)
 
 
+class LongTermProtocol(Protocol):
+    """Long-term sequences (absent frames): VOT-LT's tracking F-score, precision and recall
+    (``siamtrack.evaluation.longterm``), from the reported boxes and confidences."""
+
+    name = "longterm"
+    metric_names = LONGTERM_METRIC_NAMES
+    success_thresholds = SUCCESS_THRESHOLDS
+    success_key = "auc_present"
+    has_precision = False
+    has_precision_recall = True
+    scores_absence = True
+    description = (
+        "longterm protocol (VOT-LT): frames 1..N-1, F = max over confidence thresholds, "
+        "mean over sequences"
+    )
+
+    def evaluate_sequence(self, sequence, boxes_xywh, times, confidences=None):
+        metrics = evaluate_longterm(boxes_xywh, sequence.boxes_xywh, confidences, sequence.absent)
+        metrics["fps"] = float("nan") if times is None else updates_per_second(times)
+        return metrics
+
+    def summarize(self, per_sequence):
+        return summarize_longterm(per_sequence)
+
+
 def get_protocol(name: str, *, skip_first_frame: bool = False) -> Protocol:
     """The protocol called ``name`` (one of PROTOCOLS).
 
     Args:
-        name: "otb", "lasot" or "got10k".
-        skip_first_frame: leave frame 0 out under "otb" / "lasot" ("got10k" always does).
+        name: "otb", "lasot", "got10k" or "longterm".
+        skip_first_frame: leave frame 0 out under "otb" / "lasot" ("got10k" and "longterm"
+            always do).
     """
     if name == "got10k":
         return Got10kProtocol()
+    if name == "longterm":
+        return LongTermProtocol()
     if name in ("otb", "lasot"):
         return PysotProtocol(name, skip_first_frame=skip_first_frame)
     raise ValueError(f"unknown evaluation protocol '{name}', expected one of {PROTOCOLS}")
 
 
+def _has_nan_rows(sequence) -> bool:
+    """True if a ground-truth row is ``nan,nan,nan,nan`` (the target is absent)."""
+    return bool(np.any(np.all(np.isnan(np.asarray(sequence.boxes_xywh, np.float64)), axis=-1)))
+
+
 def detect_protocol(sequences: Sequence) -> str:
-    """The protocol of the sequences' layout (``PROTOCOL_BY_LAYOUT``).
+    """The protocol of the sequences' layout (``PROTOCOL_BY_LAYOUT``); "longterm" instead of
+    "otb" when the ground truth of any of the sequences has ``nan,nan,nan,nan`` rows.
 
     Raises:
         ValueError: if there are no sequences, or their layouts call for different protocols.
@@ -232,7 +291,10 @@ def detect_protocol(sequences: Sequence) -> str:
             f"the sequences' layouts call for different protocols: {found}; choose one with "
             f"protocol=... (one of {', '.join(PROTOCOLS)})"
         )
-    return next(iter(by_protocol))
+    protocol = next(iter(by_protocol))
+    if protocol == "otb" and any(_has_nan_rows(s) for s in sequences):
+        return "longterm"
+    return protocol
 
 
 def resolve_protocol(

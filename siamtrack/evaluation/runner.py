@@ -9,6 +9,12 @@ other trackers, so they can be compared in one table and one plot.
 Both score with the benchmark's own rule (``protocol="auto"``: by the sequences' layout, see
 ``siamtrack.evaluation.protocols``); ``format_table``, ``save_reports_json`` and
 ``plot_reports`` show that protocol's metrics.
+
+Under the ``longterm`` protocol the boxes scored and written are the *reported* ones: NaN rows
+where the tracker reports the target absent (``TrackSequenceResult.reported_boxes_xywh``);
+short-term protocols (``otb``, ``lasot``, ``got10k``) assume the target is in every frame and
+take the tracker's box on every frame (``boxes_xywh``). The tracker's confidence per frame is
+written next to the boxes (``siamtrack.io.result_files``).
 """
 
 import json
@@ -22,9 +28,15 @@ import numpy as np
 from tqdm import tqdm
 
 from ..io.files import write_text
-from ..io.results import find_result_file, read_results, write_got10k_results, write_otb_results
+from ..io.result_files import (
+    SavedResult,
+    find_result_file,
+    read_results,
+    write_got10k_results,
+    write_otb_results,
+)
 from ..utils.boxes import is_valid_xywh
-from .plots import plot_curves, plot_ope
+from .plots import plot_curves, plot_ope, plot_precision_recall
 from .protocols import Protocol, get_protocol, resolve_protocol
 
 __all__ = [
@@ -53,7 +65,12 @@ class OPEReport:
         overall: the protocol's summary. ``otb`` / ``lasot``: mean ``auc``, ``precision_20``,
             ``norm_precision`` (fractions), mean curves, ``fps``, counts. ``got10k``: ``ao``,
             ``sr50``, ``sr75``, ``success_curve`` (101,) of all scored frames pooled, ``fps``.
-        boxes: ``{sequence name: (N, 4) predicted boxes}``.
+            ``longterm``: ``f_score``, ``precision``, ``recall`` (best threshold), the same
+            ``*_decision`` at the tracker's own decision, ``auc_present``,
+            ``absent_reported``, the precision-recall curves (``siamtrack.evaluation.longterm``).
+        boxes: ``{sequence name: (N, 4) reported boxes}`` (NaN rows: reported absent).
+        confidences: ``{sequence name: (N,) confidence per frame}`` (all 1.0 for a tracker
+            that reports none).
         protocol: name of the protocol that scored it (``protocols.PROTOCOLS``).
         protocol_description: that protocol's ``description`` (table header, JSON).
     """
@@ -64,6 +81,7 @@ class OPEReport:
     boxes: Dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     protocol: str = "otb"
     protocol_description: str = ""
+    confidences: Dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
     def metrics(self) -> Dict[str, float]:
         """The protocol's scalar metrics of ``overall``, e.g. ``{"ao", "sr50", "sr75"}``."""
@@ -88,27 +106,28 @@ class OPEReport:
         }
 
 
-def _evaluate_sequence(sequence, boxes: np.ndarray, times: Optional[np.ndarray], protocol):
-    if len(boxes) != len(sequence):
+def _evaluate_sequence(sequence, saved: SavedResult, protocol):
+    if len(saved.boxes_xywh) != len(sequence):
         raise ValueError(
-            f"sequence '{sequence.name}': {len(boxes)} result boxes for {len(sequence)} frames"
+            f"sequence '{sequence.name}': {len(saved.boxes_xywh)} result boxes for "
+            f"{len(sequence)} frames"
         )
-    return protocol.evaluate_sequence(sequence, boxes, times)
+    return protocol.evaluate_sequence(sequence, saved.boxes_xywh, saved.times, saved.confidences)
 
 
-def _report(name, sequences, boxes_by_seq, times_by_seq, protocol: Protocol) -> OPEReport:
+def _report(name, sequences, saved_by_seq: Dict[str, SavedResult], protocol) -> OPEReport:
     per_sequence = {
-        s.name: _evaluate_sequence(s, boxes_by_seq[s.name], times_by_seq[s.name], protocol)
-        for s in sequences
+        s.name: _evaluate_sequence(s, saved_by_seq[s.name], protocol) for s in sequences
     }
     overall = protocol.summarize(per_sequence.values())
     return OPEReport(
         name,
         per_sequence,
         overall,
-        boxes_by_seq,
+        {n: saved.boxes_xywh for n, saved in saved_by_seq.items()},
         protocol=protocol.name,
         protocol_description=protocol.description,
+        confidences={n: saved.confidences for n, saved in saved_by_seq.items()},
     )
 
 
@@ -128,13 +147,16 @@ def run_ope(
 
     Args:
         tracker: anything with ``track(frame_paths, init_box_xywh) -> TrackSequenceResult``
-            (``SiamTracker``, ``OpenCVTracker``).
+            (``SiamTracker``, ``OpenCVTracker``); its boxes (``reported_boxes_xywh`` under a
+            protocol that scores absence, else ``boxes_xywh``) and ``confidences`` are scored
+            and written.
         sequences: ``siamtrack.io.Sequence`` objects.
         tracker_name: name for results/tables (default: the tracker's ``name`` or class name).
         result_dir: if given, results are written as ``result_format`` ("otb" or "got10k")
-            under ``<result_dir>/<tracker_name>/``; existing ones are reused unless ``overwrite``.
-        protocol: "auto" (by the sequences' layout), "otb", "lasot", "got10k" or a
-            ``Protocol``; resolved before tracking starts.
+            under ``<result_dir>/<tracker_name>/`` with a confidence file per sequence;
+            existing ones are reused unless ``overwrite``.
+        protocol: "auto" (by the sequences' layout), "otb", "lasot", "got10k", "longterm" or
+            a ``Protocol``; resolved before tracking starts.
         skip_first_frame: "otb" / "lasot": leave frame 0 out of the metrics too ("got10k"
             always leaves it out).
         show_progress: tqdm bar over sequences (frames in the postfix).
@@ -149,14 +171,14 @@ def run_ope(
         raise ValueError("run_ope got no sequences")
     protocol = resolve_protocol(protocol, sequences, skip_first_frame=skip_first_frame)
     name = tracker_name or getattr(tracker, "name", None) or type(tracker).__name__
-    boxes_by_seq, times_by_seq = {}, {}
+    saved_by_seq = {}
     progress = tqdm(sequences, desc=f"OPE {name}", unit="seq", disable=not show_progress)
     for sequence in progress:
         progress.set_postfix_str(f"{sequence.name} ({len(sequence)} frames)")
         existing = find_result_file(result_dir, name, sequence.name) if result_dir else None
         if existing is not None and not overwrite:
             logger.info(f"{existing} exists: reusing it (overwrite=True re-tracks)")
-            boxes, times = read_results(result_dir, name, sequence.name)
+            saved = read_results(result_dir, name, sequence.name)
         else:
             init_box = sequence.boxes_xywh[0]
             if not is_valid_xywh(init_box):
@@ -165,15 +187,21 @@ def run_ope(
                     "x,y,w,h box to start tracking from"
                 )
             result = tracker.track(sequence.frame_paths, init_box)
-            boxes, times = np.asarray(result.boxes_xywh), np.asarray(result.times)
+            boxes = result.reported_boxes_xywh if protocol.scores_absence else result.boxes_xywh
+            saved = SavedResult(
+                np.asarray(boxes),
+                np.asarray(result.times),
+                np.asarray(result.confidences),
+            )
             if result_dir is not None:
                 if result_format == "otb":
-                    write_otb_results(result_dir, name, sequence.name, boxes)
+                    write_otb_results(
+                        result_dir, name, sequence.name, saved.boxes_xywh, saved.confidences
+                    )
                 else:
-                    write_got10k_results(result_dir, name, sequence.name, boxes, times)
-        boxes_by_seq[sequence.name] = boxes
-        times_by_seq[sequence.name] = times
-    return _report(name, sequences, boxes_by_seq, times_by_seq, protocol)
+                    write_got10k_results(result_dir, name, sequence.name, *saved)
+        saved_by_seq[sequence.name] = saved
+    return _report(name, sequences, saved_by_seq, protocol)
 
 
 def evaluate_results(
@@ -186,7 +214,8 @@ def evaluate_results(
 ) -> OPEReport:
     """Score existing result files (OTB or GOT-10k layout) of one tracker.
 
-    ``protocol`` and ``skip_first_frame`` as in :func:`run_ope`.
+    ``protocol`` and ``skip_first_frame`` as in :func:`run_ope`. Sequences without a confidence
+    file count as confidence 1.0 on every frame.
     """
     sequences = list(sequences)
     protocol = resolve_protocol(protocol, sequences, skip_first_frame=skip_first_frame)
@@ -198,12 +227,8 @@ def evaluate_results(
             f"tracker '{tracker_name}' in {result_dir} has no results for {len(missing)} of "
             f"{len(sequences)} sequences: {missing[:5]}"
         )
-    boxes_by_seq, times_by_seq = {}, {}
-    for sequence in sequences:
-        boxes_by_seq[sequence.name], times_by_seq[sequence.name] = read_results(
-            result_dir, tracker_name, sequence.name
-        )
-    return _report(tracker_name, sequences, boxes_by_seq, times_by_seq, protocol)
+    saved_by_seq = {s.name: read_results(result_dir, tracker_name, s.name) for s in sequences}
+    return _report(tracker_name, sequences, saved_by_seq, protocol)
 
 
 def _common_protocol(reports: Sequence[OPEReport]) -> Tuple[Protocol, str]:
@@ -224,8 +249,9 @@ def format_table(reports: Sequence[OPEReport], per_sequence: bool = True) -> str
     """Plain-text table: overall rows (best first), then per-sequence rows.
 
     The first line names the protocol; columns are its metrics in percent (``otb`` / ``lasot``:
-    AUC, precision at 20 px, normalized precision at 0.2; ``got10k``: AO, SR0.50, SR0.75) and
-    fps.
+    AUC, precision at 20 px, normalized precision at 0.2; ``got10k``: AO, SR0.50, SR0.75;
+    ``longterm``: F, Pr, Re at the best threshold and at the own decision, AUC over present
+    frames, share of absent frames reported absent) and fps.
     """
     protocol, description = _common_protocol(reports)
     keys = list(protocol.metric_names)
@@ -265,7 +291,7 @@ def save_reports_json(reports: Sequence[OPEReport], path: PathLike) -> Path:
         "protocol_description": description,
         "trackers": [r.to_dict() for r in reports],
     }
-    return write_text(path, json.dumps(payload, indent=1) + "\n")
+    return write_text(path, json.dumps(payload, indent=1) + "\n", overwrite=True)
 
 
 def plot_reports(reports: Sequence[OPEReport], output_dir: PathLike) -> Dict[str, Path]:
@@ -273,14 +299,21 @@ def plot_reports(reports: Sequence[OPEReport], output_dir: PathLike) -> Dict[str
 
     ``otb`` / ``lasot``: "Success plots of OPE" (AUC) and "Precision plots of OPE"
     (``plot_ope``). ``got10k``: ``success_plot.png`` only, 101 thresholds, AO in the legend.
+    ``longterm``: "Tracking precision-recall" (``precision_recall_plot.png``, F in the legend)
+    and ``success_plot.png`` over the frames where the target is present.
     """
     protocol, _ = _common_protocol(reports)
     overall_by_tracker = {r.tracker_name: r.overall for r in reports}
     if protocol.has_precision:
         return plot_ope(overall_by_tracker, output_dir)
+    plots = {}
+    if protocol.has_precision_recall:
+        plots["precision_recall"] = plot_precision_recall(
+            overall_by_tracker, Path(output_dir) / "precision_recall_plot.png"
+        )
     curves = {n: o["success_curve"] for n, o in overall_by_tracker.items()}
     scores = {n: o[protocol.success_key] for n, o in overall_by_tracker.items()}
-    path = plot_curves(
+    plots["success"] = plot_curves(
         curves,
         scores,
         protocol.success_thresholds,
@@ -289,4 +322,4 @@ def plot_reports(reports: Sequence[OPEReport], output_dir: PathLike) -> Dict[str
         "Overlap threshold",
         "Success rate",
     )
-    return {"success": path}
+    return plots

@@ -1,18 +1,18 @@
 """Export a model into a folder in one of the deployment layouts, and check the graphs.
 
-Layouts (``LAYOUTS``):
+Layouts are registered in ``EXPORT_LAYOUT_REGISTRY`` (``layouts.py``); ``export_layouts()``
+lists them. This module registers siamtrack's own:
 
 - ``"siamtrack"``: ``template.onnx`` + ``track.onnx`` (``onnx.py``), for siamtrack's
   onnxruntime backend (``TRACKER.BACKEND onnxruntime``, ``TRACKER.ONNX_DIR <folder>``); every
-  family (SiamRPN++, NanoTrack v1/v2/v3), dynamic batch.
-- ``"opencv-nano"``: ``nanotrack_backbone.onnx`` + ``nanotrack_head.onnx``
-  (``opencv_nano.py``), for ``cv2.TrackerNano`` / ``cv::TrackerNano``; NanoTrack-family models
-  with a 16 x 16 score map only.
+  family, dynamic batch.
 
-``save_export`` never leaves a half-written export: the files are written into a temporary
-folder next to the output folder and moved into place once all are complete.
+Model families register theirs (e.g. ``"opencv-nano"`` for ``cv2.TrackerNano``, by the NanoTrack
+family). ``save_export`` never leaves a half-written export: the files are written into a
+temporary folder next to the output folder and moved into place once all are complete.
 ``check_export`` runs the graphs with onnxruntime against the PyTorch model on seeded random
-crops and reports the largest difference of every output (``OutputDifference``).
+crops and reports the largest difference of every output (``OutputDifference``); layouts
+build their checks from ``output_difference``, ``random_crops`` and ``create_session``.
 
 This is the library behind ``tools/export_onnx.py``.
 """
@@ -22,80 +22,79 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Sequence, Union
+from typing import Any, List, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..io import OutputExistsError
+from .layouts import (
+    EXPORT_LAYOUT_REGISTRY,
+    ExportLayout,
+    all_export_file_names,
+    export_layout,
+    export_layout_of,
+    register_export_layout,
+)
 from .onnx import (
     TEMPLATE_FILE,
     TRACK_FILE,
     SiameseGraphs,
+    create_session,
     export_siamese_graphs,
-    import_onnxruntime,
 )
-from .opencv_nano import BACKBONE_FILE, HEAD_FILE, OpenCVNanoGraphs, export_opencv_nano_graphs
 
 __all__ = [
-    "LAYOUTS",
-    "EXPORT_FILES",
     "OutputDifference",
     "check_export",
-    "check_output_dir",
+    "check_no_previous_export",
     "existing_export_files",
     "export_graphs",
+    "export_layouts",
+    "output_difference",
+    "random_crops",
     "save_export",
 ]
 
-LAYOUTS = ("siamtrack", "opencv-nano")
-# The files each layout writes, in order.
-EXPORT_FILES = {"siamtrack": (TEMPLATE_FILE, TRACK_FILE), "opencv-nano": (BACKBONE_FILE, HEAD_FILE)}
-Graphs = Union[SiameseGraphs, OpenCVNanoGraphs]
+Graphs = Any  # the result of a layout's export (SiameseGraphs for "siamtrack")
 PathLike = Union[str, os.PathLike]
+
+
+def export_layouts() -> Tuple[str, ...]:
+    """Names of the registered layouts (``EXPORT_LAYOUT_REGISTRY``), "siamtrack" first."""
+    return tuple(EXPORT_LAYOUT_REGISTRY.names())
 
 
 def export_graphs(model: nn.Module, layout: str = "siamtrack") -> Graphs:
     """The model's graphs in ``layout`` (bytes in memory; nothing is written).
 
     Raises:
-        ValueError: unknown layout, or a model the layout cannot hold (opencv-nano).
+        ValueError: unknown layout, or a model the layout cannot hold (the layout says why).
     """
-    if layout == "siamtrack":
-        return export_siamese_graphs(model)
-    if layout == "opencv-nano":
-        return export_opencv_nano_graphs(model)
-    raise ValueError(f"layout '{layout}' is not one of {LAYOUTS}")
-
-
-def _graph_files(graphs: Graphs) -> Dict[str, bytes]:
-    """``{file name: bytes}`` of either layout's graphs."""
-    if isinstance(graphs, SiameseGraphs):
-        return {TEMPLATE_FILE: graphs.template, TRACK_FILE: graphs.track}
-    return graphs.files
+    return export_layout(layout).export(model)
 
 
 def existing_export_files(output_dir: PathLike) -> List[Path]:
     """Files of any layout's export already in ``output_dir`` (empty if it does not exist)."""
     folder = Path(output_dir)
-    names = [name for files in EXPORT_FILES.values() for name in files]
-    return [folder / name for name in names if (folder / name).exists()]
+    return [folder / name for name in all_export_file_names() if (folder / name).exists()]
 
 
-def check_output_dir(output_dir: PathLike, *, force: bool = False) -> None:
-    """Raise unless an export may be written into ``output_dir``.
+def check_no_previous_export(output_dir: PathLike, *, overwrite: bool = False) -> None:
+    """Raise unless an export may be written into ``output_dir``: it is a folder (or does not
+    exist yet) and holds no export of either layout, unless ``overwrite``.
 
     Raises:
         OutputExistsError: ``output_dir`` already holds an export (of either layout) and
-            ``force`` is False (it names the first file found).
+            ``overwrite`` is False (it names the first file found).
         NotADirectoryError: ``output_dir`` exists and is not a folder.
     """
     folder = Path(output_dir)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(f"output {folder} exists and is not a folder")
     existing = existing_export_files(folder)
-    if existing and not force:
+    if existing and not overwrite:
         raise OutputExistsError(existing[0], "export file")
 
 
@@ -114,7 +113,7 @@ def _write(path: Path, data: bytes) -> None:
     path.write_bytes(data)
 
 
-def save_export(graphs: Graphs, output_dir: PathLike, *, force: bool = False) -> List[Path]:
+def save_export(graphs: Graphs, output_dir: PathLike, *, overwrite: bool = False) -> List[Path]:
     """Write the graphs' files into ``output_dir``, all or nothing.
 
     The files go into a temporary folder next to ``output_dir`` first; when they are all
@@ -125,18 +124,18 @@ def save_export(graphs: Graphs, output_dir: PathLike, *, force: bool = False) ->
     Args:
         graphs: from ``export_graphs``.
         output_dir: folder to write into (created with its parents if missing).
-        force: replace an export already in ``output_dir``.
+        overwrite: replace an export already in ``output_dir``.
 
     Returns:
         paths of the files written.
 
     Raises:
-        OutputExistsError: ``output_dir`` already holds an export and ``force`` is False.
+        OutputExistsError: ``output_dir`` already holds an export and ``overwrite`` is False.
         NotADirectoryError: ``output_dir`` exists and is not a folder.
     """
     folder = Path(output_dir)
-    check_output_dir(folder, force=force)
-    files = _graph_files(graphs)
+    check_no_previous_export(folder, overwrite=overwrite)
+    files = export_layout_of(graphs).files(graphs)
     folder.parent.mkdir(parents=True, exist_ok=True)
     temp = _make_temporary_folder(folder)
     try:
@@ -175,7 +174,10 @@ class OutputDifference:
         )
 
 
-def _difference(name: str, onnx_value: np.ndarray, torch_value: torch.Tensor) -> OutputDifference:
+def output_difference(
+    name: str, onnx_value: np.ndarray, torch_value: torch.Tensor
+) -> OutputDifference:
+    """How far a graph's output is from the PyTorch model's (shapes must be equal)."""
     reference = torch_value.detach().float().cpu().numpy()
     if onnx_value.shape != reference.shape:
         raise ValueError(
@@ -188,32 +190,29 @@ def _difference(name: str, onnx_value: np.ndarray, torch_value: torch.Tensor) ->
 
 
 def _sessions(blobs: Sequence[bytes]):
-    ort = import_onnxruntime()
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    providers = ["CPUExecutionProvider"]
-    return [ort.InferenceSession(blob, options, providers=providers) for blob in blobs]
+    """CPU onnxruntime sessions of the graphs, set up as the trackers set theirs up."""
+    return [create_session(blob) for blob in blobs]
 
 
-def _random_crops(batch: int, size: int, rng: np.random.Generator) -> np.ndarray:
+def random_crops(batch: int, size: int, rng: np.random.Generator) -> np.ndarray:
+    """(batch, 3, size, size) float32 crops of uniform random 0-255 integers."""
     return rng.integers(0, 256, size=(batch, 3, size, size)).astype(np.float32)
 
 
 def check_export(
     model: nn.Module, graphs: Graphs, *, batch_sizes: Sequence[int] = (1,), seed: int = 0
 ) -> List[OutputDifference]:
-    """Run the exported graphs with onnxruntime and the model with PyTorch on the same crops.
+    """Run the exported graphs with onnxruntime and the model with PyTorch on the same crops
+    (the check of the graphs' layout).
 
     Crops are seeded random 0-255 images. siamtrack layout: template features, ``scores`` and
-    ``boxes_cxcywh`` for each batch size (B templates paired with B searches). opencv-nano
-    layout (batch 1, as OpenCV runs it): the backbone output on the template and on the search
-    crop, fed RGB, against the model's features of the BGR crops, then ``output1`` /
-    ``output2`` of the head on the graph's own features against ``model.raw_outputs``.
+    ``boxes_cxcywh`` for each batch size (B templates paired with B searches); other layouts
+    document their own check.
 
     Args:
         model: the PyTorch model the graphs were exported from (eval mode).
         graphs: from ``export_graphs``.
-        batch_sizes: batch sizes to check (siamtrack layout).
+        batch_sizes: batch sizes to check (layouts with a fixed batch use their own).
         seed: seed of the random crops.
 
     Returns:
@@ -222,48 +221,49 @@ def check_export(
     Raises:
         ImportError: onnxruntime is not installed.
     """
+    layout = export_layout_of(graphs)
+    return layout.check(model.eval(), graphs, batch_sizes=batch_sizes, seed=seed)
+
+
+def _check_siamese_graphs(
+    model: nn.Module, graphs: SiameseGraphs, *, batch_sizes: Sequence[int], seed: int
+) -> List[OutputDifference]:
     rng = np.random.default_rng(seed)
     size_t, size_s = model.template_size, model.search_size
-    model = model.eval()
     differences = []
-    if isinstance(graphs, SiameseGraphs):
-        template_session, track_session = _sessions([graphs.template, graphs.track])
-        names = graphs.feature_names
-        for batch in batch_sizes:
-            template, search = _random_crops(batch, size_t, rng), _random_crops(batch, size_s, rng)
-            features = template_session.run(None, {"template": template})
-            scores, boxes = track_session.run(
-                None, {"search": search, **dict(zip(names, features))}
+    template_session, track_session = _sessions([graphs.template, graphs.track])
+    names = graphs.feature_names
+    for batch in batch_sizes:
+        template, search = random_crops(batch, size_t, rng), random_crops(batch, size_s, rng)
+        features = template_session.run(None, {"template": template})
+        scores, boxes = track_session.run(None, {"search": search, **dict(zip(names, features))})
+        with torch.no_grad():
+            torch_features = model.encode_template(torch.from_numpy(template))
+            output = model.track(torch_features, torch.from_numpy(search))
+        pairs = list(zip(names, features, torch_features))
+        pairs += [
+            ("scores", scores, output.scores),
+            ("boxes_cxcywh", boxes, output.boxes_cxcywh),
+        ]
+        for name, value, reference in pairs:
+            graph = TEMPLATE_FILE if name.startswith("template_feature") else TRACK_FILE
+            differences.append(
+                output_difference(f"{graph}:{name} (batch {batch})", value, reference)
             )
-            with torch.no_grad():
-                torch_features = model.encode_template(torch.from_numpy(template))
-                output = model.track(torch_features, torch.from_numpy(search))
-            pairs = list(zip(names, features, torch_features))
-            pairs += [
-                ("scores", scores, output.scores),
-                ("boxes_cxcywh", boxes, output.boxes_cxcywh),
-            ]
-            for name, value, reference in pairs:
-                graph = TEMPLATE_FILE if name.startswith("template_feature") else TRACK_FILE
-                differences.append(_difference(f"{graph}:{name} (batch {batch})", value, reference))
-        return differences
-    backbone_session, head_session = _sessions([graphs.backbone, graphs.head])
-    template, search = _random_crops(1, size_t, rng), _random_crops(1, size_s, rng)
-    feature_name = next(iter(model.backbone.output_shape()))
-    onnx_features = {}
-    with torch.no_grad():
-        for kind, crops in (("template", template), ("search", search)):
-            rgb = np.ascontiguousarray(crops[:, ::-1])
-            (onnx_features[kind],) = backbone_session.run(None, {"input": rgb})
-            images = model.normalize(torch.from_numpy(crops), kind, kind)
-            reference = model.backbone(images)[feature_name]
-            name = f"{BACKBONE_FILE}:output ({kind} {crops.shape[-1]})"
-            differences.append(_difference(name, onnx_features[kind], reference))
-        cls_logits, box_ltrb = model.raw_outputs(
-            model.encode_template(torch.from_numpy(template)), torch.from_numpy(search)
-        )
-    feeds = {"input1": onnx_features["template"], "input2": onnx_features["search"]}
-    output1, output2 = head_session.run(["output1", "output2"], feeds)
-    differences.append(_difference(f"{HEAD_FILE}:output1 (cls logits)", output1, cls_logits))
-    differences.append(_difference(f"{HEAD_FILE}:output2 (box ltrb)", output2, box_ltrb))
     return differences
+
+
+register_export_layout(
+    ExportLayout(
+        name="siamtrack",
+        file_names=(TEMPLATE_FILE, TRACK_FILE),
+        graphs_type=SiameseGraphs,
+        export=export_siamese_graphs,
+        files=lambda graphs: {TEMPLATE_FILE: graphs.template, TRACK_FILE: graphs.track},
+        check=_check_siamese_graphs,
+        usage=lambda output_dir: (
+            f"run it with: TRACKER.BACKEND onnxruntime TRACKER.ONNX_DIR {output_dir}"
+        ),
+        description="template.onnx + track.onnx (onnxruntime backend)",
+    )
+)

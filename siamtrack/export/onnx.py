@@ -11,20 +11,36 @@ depthwise correlation is exported as Slice/Mul/Add (``modeling/xcorr.py``), so o
 TensorRT both run the graphs. Each file's metadata (``metadata_props``) records the crop
 sizes, score-map shape and meta-architecture, so a tracker can run the graphs without the
 config's model section (``TRACKER.BACKEND onnxruntime`` with ``TRACKER.ONNX_DIR``).
+
+``runtime_graphs`` gives the form the onnxruntime backend runs (uint8 NHWC crops in, identity
+normalisation dropped; bit-identical outputs) and ``create_session`` is the one place
+onnxruntime sessions are set up (trackers, export checks, tests).
+
+Reading, converting and running the graphs needs no torch: that part lives in ``graphs.py``
+(``SiameseGraphs``, ``load_siamese_graphs``, ``runtime_graphs``, ``create_session``, ...) and is
+re-exported here; this module adds what needs torch, the export itself.
 """
 
 import io
-import os
 import warnings
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Dict, Optional
 
 import torch
 from torch import nn
 
-from ..io.files import atomic_output
 from ..modeling import TemplateBranch, TrackStep, fold_batchnorm
+from .graphs import (
+    CROP_INPUTS,
+    TEMPLATE_FILE,
+    TRACK_FILE,
+    SiameseGraphs,
+    create_session,
+    default_num_threads,
+    import_onnxruntime,
+    load_siamese_graphs,
+    parse_onnx,
+    runtime_graphs,
+)
 
 __all__ = [
     "TEMPLATE_FILE",
@@ -35,41 +51,13 @@ __all__ = [
     "import_onnxruntime",
     "parse_onnx",
     "OPSET",
+    "CROP_INPUTS",
+    "runtime_graphs",
+    "create_session",
+    "default_num_threads",
 ]
 
-TEMPLATE_FILE = "template.onnx"
-TRACK_FILE = "track.onnx"
 OPSET = 17
-PathLike = Union[str, os.PathLike]
-
-
-@dataclass(frozen=True)
-class SiameseGraphs:
-    """The two serialized ONNX graphs of a model and what a runtime needs to know about them.
-
-    Attributes:
-        template, track: serialized ``onnx.ModelProto`` bytes.
-        metadata: ``template_size``, ``search_size``, ``score_size``, ``num_anchors``,
-            ``num_features``, ``meta_architecture`` (strings, as stored in the files).
-    """
-
-    template: bytes
-    track: bytes
-    metadata: Dict[str, str] = field(default_factory=dict)
-
-    @property
-    def feature_names(self) -> List[str]:
-        return [f"template_feature_{i}" for i in range(int(self.metadata["num_features"]))]
-
-    def save(self, output_dir: PathLike) -> List[Path]:
-        """Write ``template.onnx`` and ``track.onnx`` into ``output_dir`` (each atomically)."""
-        paths = []
-        for name, data in ((TEMPLATE_FILE, self.template), (TRACK_FILE, self.track)):
-            path = Path(output_dir) / name
-            with atomic_output(path) as temp_path:
-                temp_path.write_bytes(data)
-            paths.append(path)
-        return paths
 
 
 def export_graph(
@@ -110,7 +98,7 @@ def with_metadata(data: bytes, metadata: Dict[str, str]) -> bytes:
 
 
 def export_siamese_graphs(model: nn.Module, *, fold: bool = True) -> SiameseGraphs:
-    """Export a ``SiameseNetwork`` (``SiameseRPN``, ``SiameseBAN``) in siamtrack's ONNX layout.
+    """Export a ``SiameseNetwork`` (``SiameseRPN``, ``NanoTrack``) in siamtrack's ONNX layout.
 
     Args:
         model: the model (not modified; a CPU copy in eval mode is exported).
@@ -143,62 +131,3 @@ def export_siamese_graphs(model: nn.Module, *, fold: bool = True) -> SiameseGrap
     return SiameseGraphs(
         with_metadata(template_graph, metadata), with_metadata(track_graph, metadata), metadata
     )
-
-
-def load_siamese_graphs(folder: PathLike) -> SiameseGraphs:
-    """Read ``template.onnx`` / ``track.onnx`` written by ``SiameseGraphs.save``.
-
-    Raises:
-        FileNotFoundError: a file is missing.
-        ValueError: a file is not one of siamtrack's graphs (no metadata) or the two disagree.
-    """
-    folder = Path(folder)
-    blobs, metadata = {}, []
-    for name in (TEMPLATE_FILE, TRACK_FILE):
-        path = folder / name
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"{path} not found: expected siamtrack's {TEMPLATE_FILE} and {TRACK_FILE} "
-                "(tools/export_onnx.py writes them)"
-            )
-        data = path.read_bytes()
-        try:
-            proto = parse_onnx(data)
-        except Exception as error:  # noqa: BLE001  (any protobuf decoding error)
-            raise ValueError(f"{path} is not a readable ONNX file ({error})") from None
-        props = {p.key: p.value for p in proto.metadata_props}
-        if "num_features" not in props:
-            raise ValueError(
-                f"{path} has no siamtrack metadata: it was not written by tools/export_onnx.py "
-                "(siamtrack layout)"
-            )
-        blobs[name] = data
-        metadata.append(props)
-    if metadata[0] != metadata[1]:
-        raise ValueError(f"{folder}: {TEMPLATE_FILE} and {TRACK_FILE} come from different models")
-    return SiameseGraphs(blobs[TEMPLATE_FILE], blobs[TRACK_FILE], metadata[0])
-
-
-def parse_onnx(data: bytes):
-    """The ``onnx.ModelProto`` of serialized graph bytes.
-
-    ``onnx`` is imported here, on first use, not at module import: its import costs about a
-    second (``ml_dtypes``), and every tracker imports this module while only exports (torch's
-    exporter imports it too) and exported folders need it.
-    """
-    import onnx
-
-    return onnx.load_from_string(data)
-
-
-def import_onnxruntime():
-    """The ``onnxruntime`` module (an optional dependency at run time: the onnxruntime backend
-    and export checks need it), or an ImportError saying how to install it."""
-    try:
-        import onnxruntime
-    except ImportError as error:
-        raise ImportError(
-            "TRACKER.BACKEND 'onnxruntime' needs the onnxruntime package: pip install "
-            "onnxruntime (or onnxruntime-gpu for CUDA), or use TRACKER.BACKEND torch"
-        ) from error
-    return onnxruntime

@@ -19,6 +19,7 @@ says how to install it.
 
 import numpy as np
 
+from ..errors import MissingDependencyError
 from ..tracking import SiamTracker
 
 __all__ = ["Got10kTracker"]  # noqa: F822  (built lazily by __getattr__)
@@ -30,7 +31,7 @@ def _got10k_tracker_base():
     try:
         from got10k.trackers import Tracker
     except ImportError as error:
-        raise ImportError(
+        raise MissingDependencyError(
             "siamtrack.integrations.got10k needs the GOT-10k toolkit: pip install got10k"
         ) from error
     return Tracker
@@ -52,7 +53,7 @@ def _build_class(base):
             name: tracker name used by the toolkit for result and report folders.
         """
 
-        def __init__(self, tracker, name: str = "SiamRPN++"):
+        def __init__(self, tracker, name: str = "siamtrack"):
             super().__init__(name=name, is_deterministic=True)
             if not hasattr(tracker, "update"):
                 tracker = SiamTracker(tracker)

@@ -14,7 +14,7 @@ it with shlex; on Windows keep it on one line); comments go on lines of their ow
     label = SiamRPN++ (siamtrack)
     protocol = trax
     command = /abs/venv/bin/python -m siamtrack.integrations.vot
-        --config-file /abs/siamtrack/configs/siamrpn_R_50_l234_dwxcorr.yaml
+        --config-file /abs/siamtrack/configs/siamrpn/siamrpn_R_50_l234_dwxcorr.yaml
         --weights /abs/model.pth --device cpu
     # seconds the toolkit waits for each reply; the first one includes building the model
     # (R-50 on 2 CPU cores: ~15 s for model + jit trace + template)
@@ -38,10 +38,11 @@ Protocol details:
 - Images: ``color`` channel, as file paths, raw memory images (RGB or 8-bit gray) or encoded
   JPEG/PNG buffers; all are turned into the BGR uint8 arrays ``SiamTracker`` expects.
 - Replies: the rectangle ``x, y, w, h`` (the initial box for ``initialize``) with the tracker's
-  raw score as the ``confidence`` property (1.0 for the initial frame); the toolkit stores it
-  (``<sequence>_001_confidence.value``) and uses it in long-term analyses. TraX sends region
-  coordinates as float32 printed with 4 decimals, so boxes reach the toolkit to within 1e-4 px
-  (the confidence travels as text, exactly).
+  presence confidence (``TrackResult.confidence``, not the raw score) as the ``confidence``
+  property (1.0 for the initial frame); the toolkit stores it
+  (``<sequence>_001_confidence.value``) and thresholds it in its long-term analyses. TraX
+  sends region coordinates as float32 printed with 4 decimals, so boxes reach the toolkit to
+  within 1e-4 px (the confidence travels as text, exactly).
 - A new ``initialize`` in the same session restarts tracking with the same model, which is
   built once per process.
 - Timing: the handshake comes first; the config is read and the model built right after it,
@@ -61,7 +62,6 @@ Protocol details:
 import argparse
 import contextlib
 import logging
-import pickle
 import sys
 from typing import Any, Callable, List, Optional, Tuple
 
@@ -69,7 +69,9 @@ import cv2
 import numpy as np
 
 from .. import __version__
-from ..cli import bad_input_message, config_from_args
+from ..cli import BAD_INPUT_ERRORS, add_model_arguments, bad_input_message
+from ..config import config_from_args
+from ..errors import BadInputError, MissingDependencyError
 from ..io.images import UnreadableImageError, read_image_bgr
 from ..tracking import SiamTracker
 
@@ -94,7 +96,7 @@ IMAGE_FORMATS = ("path", "memory", "buffer")
 INIT_CONFIDENCE = 1.0
 
 
-class VotSessionError(ValueError):
+class VotSessionError(BadInputError):
     """Bad input received through the protocol (region, image, request order)."""
 
 
@@ -104,7 +106,7 @@ def import_trax():
         import trax
         from trax import Image, Rectangle, Region, Server  # noqa: F401  (vot-trax's API)
     except ImportError as error:
-        raise ImportError(
+        raise MissingDependencyError(
             f"{PROG} needs the TraX protocol library of the VOT toolkit: pip install vot-trax "
             f"({error})"
         ) from error
@@ -226,7 +228,7 @@ def serve(server, tracker_factory: Callable[[], Any]) -> int:
                 if not getattr(tracker, "is_initialized", True):
                     raise VotSessionError("TraX 'frame' request before 'initialize'")
                 result = tracker.update(_color_image(request))
-                reply = (result.box_xywh, result.score)
+                reply = (result.box_xywh, result.confidence)
             else:
                 raise VotSessionError(f"unexpected TraX request '{request.type}'")
             box, confidence = reply
@@ -235,7 +237,7 @@ def serve(server, tracker_factory: Callable[[], Any]) -> int:
     except trax.TraxException as error:  # the client went away or broke the protocol
         print(f"{PROG}: error: TraX connection lost: {error}", file=sys.stderr)
         return 1
-    except (ValueError, OSError, KeyError, pickle.UnpicklingError) as error:
+    except BAD_INPUT_ERRORS as error:
         # bad input: one line on stderr, the same reason sent to the client
         message = bad_input_message(error).replace("\n", " ")
         print(f"{PROG}: error: {message}", file=sys.stderr, flush=True)  # before the client stops
@@ -271,33 +273,14 @@ def get_parser() -> argparse.ArgumentParser:
         prog=f"python -m {PROG}",
         description="TraX tracker server for the VOT toolkit (protocol = trax in trackers.ini).",
     )
-    parser.add_argument(
-        "--config-file", metavar="FILE", help="model config (yaml); optional with a zoo --weights"
-    )
-    parser.add_argument(
-        "--weights", help="checkpoint file or model zoo name (nanotrack_v3, ...): MODEL.WEIGHTS"
-    )
-    parser.add_argument(
-        "--trust-weights",
-        action="store_true",
-        help="load the weights file with full unpickling (only for files you trust)",
-    )
-    parser.add_argument(
-        "--device", help="cpu, cuda, cuda:1 ... (default: MODEL.DEVICE, cpu without GPU)"
-    )
-    parser.add_argument(
-        "--opts",
-        default=[],
-        nargs=argparse.REMAINDER,
-        help="config overrides as KEY VALUE pairs, e.g. TRACKER.PENALTY_K 0.1 (must come last)",
-    )
+    add_model_arguments(parser)
     return parser
 
 
 def build_tracker(args: argparse.Namespace):
     """``SiamTracker`` from the command line (``--config-file``, ``--weights``,
     ``--trust-weights``, ``--opts``, ``--device``); errors name the file or option."""
-    return SiamTracker(config_from_args(args), device=args.device)
+    return SiamTracker(config_from_args(args))  # --device is MODEL.DEVICE
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -1,25 +1,25 @@
 """The bottom layer: files on disk, no torch, no detectron2.
 
 Images and frame sources (``images.py``, ``video.py``), tracking sequences on disk
-(``sequences.py``), result and boxes files (``results.py``), the tracks-json format
+(``sequences.py``), result and boxes files (``result_files.py``), the tracks-json format
 (``tracks_json.py``) and the one atomic-write helper everything uses (``files.py``).
 """
 
 from .files import OutputExistsError, atomic_output, check_output_path, write_json, write_text
 from .images import IMAGE_EXTENSIONS, UnreadableImageError, list_image_files, read_image_bgr
-from .results import (
+from .result_files import (
     BOXES_FILE_FORMATS,
+    SavedResult,
+    TrackRows,
     find_result_file,
     list_trackers,
     read_boxes_file,
     read_got10k_results,
     read_otb_results,
     read_results,
-    read_targets_boxes_file,
     write_boxes_file,
     write_got10k_results,
     write_otb_results,
-    write_targets_boxes_file,
 )
 from .sequences import LAYOUTS, Sequence, load_sequence, load_sequences, read_box_file
 from .tracks_json import read_tracks_json, tracks_to_json, write_tracks_json
@@ -32,7 +32,9 @@ __all__ = [
     "LAYOUTS",
     "OutputExistsError",
     "SafeVideoWriter",
+    "SavedResult",
     "Sequence",
+    "TrackRows",
     "UnreadableImageError",
     "atomic_output",
     "check_output_path",
@@ -48,14 +50,12 @@ __all__ = [
     "read_image_bgr",
     "read_otb_results",
     "read_results",
-    "read_targets_boxes_file",
     "read_tracks_json",
     "tracks_to_json",
     "write_boxes_file",
     "write_got10k_results",
     "write_json",
     "write_otb_results",
-    "write_targets_boxes_file",
     "write_text",
     "write_tracks_json",
 ]

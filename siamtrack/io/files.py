@@ -15,6 +15,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterator, Union
 
+from ..errors import BadInputError, OutputExistsError
+
 __all__ = [
     "OutputExistsError",
     "atomic_output",
@@ -27,18 +29,6 @@ __all__ = [
 ]
 
 PathLike = Union[str, os.PathLike]
-
-
-class OutputExistsError(FileExistsError):
-    """An output file exists and replacing it was not allowed.
-
-    Attributes:
-        path: the existing file.
-    """
-
-    def __init__(self, path: PathLike, what: str = "output"):
-        self.path = Path(path)
-        super().__init__(f"{what} '{self.path}' already exists")
 
 
 def _umask() -> int:
@@ -91,9 +81,10 @@ def atomic_output(path: PathLike, suffix: str = ".partial") -> Iterator[Path]:
         temp_path.unlink(missing_ok=True)
 
 
-def write_text(path: PathLike, text: str, overwrite: bool = True, what: str = "file") -> Path:
+def write_text(path: PathLike, text: str, overwrite: bool = False, what: str = "file") -> Path:
     """Write ``text`` to ``path`` atomically; ``OutputExistsError`` if it exists and not
-    ``overwrite`` (then nothing is touched)."""
+    ``overwrite`` (then nothing is touched). Same default as ``write_json``: never replace a
+    file unless asked."""
     path = Path(path)
     if path.exists() and not overwrite:
         raise OutputExistsError(path, what)
@@ -113,7 +104,7 @@ def check_output_path(path: PathLike, overwrite: bool, what: str = "output") -> 
     and no file is there unless ``overwrite`` (``OutputExistsError``). Returns the Path."""
     path = Path(path)
     if path.is_dir():
-        raise ValueError(f"{what} '{path}' is a folder; give a file name")
+        raise BadInputError(f"{what} '{path}' is a folder; give a file name")
     if path.exists() and not overwrite:
         raise OutputExistsError(path, what)
     folder = path.parent if str(path.parent) else Path(".")

@@ -11,6 +11,8 @@ from typing import List, Union
 import cv2
 import numpy as np
 
+from ..errors import BadInputError
+
 __all__ = ["IMAGE_EXTENSIONS", "UnreadableImageError", "is_image_file", "list_image_files",
            "natural_key", "read_image_bgr"]  # fmt: skip
 
@@ -19,7 +21,7 @@ IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 PathLike = Union[str, os.PathLike]
 
 
-class UnreadableImageError(ValueError):
+class UnreadableImageError(BadInputError):
     """An image file that does not exist or cannot be decoded (the message names it)."""
 
 

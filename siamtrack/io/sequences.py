@@ -2,7 +2,9 @@
 
 Layouts (see datasets/README.md):
 - ``generic`` (OTB-like): ``<seq>/img/*.jpg|png`` + ``<seq>/groundtruth.txt`` (or OTB's
-  ``groundtruth_rect.txt``), one ``x,y,w,h`` line per frame (commas, tabs or spaces).
+  ``groundtruth_rect.txt``), one ``x,y,w,h`` line per frame (commas, tabs or spaces);
+  ``nan,nan,nan,nan`` marks a frame where the target is absent (UAV123, VOT-LT, long-term
+  sequences: ``Sequence.absent``, scored by the ``longterm`` protocol).
 - ``got10k``: ``<seq>/00000001.jpg ...`` + ``groundtruth.txt`` (the test split has only the
   first line) + optional ``absence.label`` (1 = target absent) and ``cover.label`` (visible
   ratio 0..8, 0 = not visible; the GOT-10k protocol scores only frames with cover > 0).
@@ -13,6 +15,7 @@ Boxes are returned exactly as the files hold them (no 1-based/0-based shift:
 ``docs/conventions.md#boxes``). Frames whose box is unknown (GOT-10k test split) hold NaN.
 """
 
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +23,7 @@ from typing import List, Optional, Union
 
 import numpy as np
 
+from ..errors import BadInputError
 from ..utils.boxes import is_valid_xywh
 from .images import is_image_file, list_image_files
 
@@ -39,7 +43,7 @@ class Sequence:
         frame_paths: image file of every frame, in order.
         boxes_xywh: float array (N, 4), ground truth per frame (NaN where unknown).
         absent: bool array (N,), True where the dataset marks the target absent / fully
-            occluded / out of view.
+            occluded / out of view (generic layout: the ``nan,nan,nan,nan`` rows).
         layout: one of LAYOUTS.
         cover: optional int array (N,), GOT-10k's visible-ratio label per frame (0..8, 0 = not
             visible); None when the dataset has none.
@@ -58,14 +62,14 @@ class Sequence:
             self.absent = np.zeros(len(self.boxes_xywh), dtype=bool)
         self.absent = np.asarray(self.absent, dtype=bool)
         if not (len(self.frame_paths) == len(self.boxes_xywh) == len(self.absent)):
-            raise ValueError(
+            raise BadInputError(
                 f"sequence '{self.name}': {len(self.frame_paths)} frames, "
                 f"{len(self.boxes_xywh)} boxes and {len(self.absent)} absence flags differ"
             )
         if self.cover is not None:
             self.cover = np.asarray(self.cover, dtype=np.int64).reshape(-1)
             if len(self.cover) != len(self.frame_paths):
-                raise ValueError(
+                raise BadInputError(
                     f"sequence '{self.name}': {len(self.cover)} cover labels for "
                     f"{len(self.frame_paths)} frames"
                 )
@@ -79,10 +83,17 @@ class Sequence:
         return ~self.absent & is_valid_xywh(self.boxes_xywh)
 
 
-def read_box_file(path: PathLike) -> np.ndarray:
+def read_box_file(path: PathLike, *, allow_partial_nan: bool = True) -> np.ndarray:
     """Read one box per line (``x,y,w,h`` separated by commas, tabs or spaces) as (N, 4).
 
-    Empty trailing lines are ignored; ``NaN`` is accepted (some datasets use it for unknown).
+    Empty trailing lines are ignored. A ``nan,nan,nan,nan`` line is a frame without a box
+    (the target is absent, or the box is unknown).
+
+    Args:
+        path: the text file.
+        allow_partial_nan: False for ground truth: a line with only some values NaN is then an
+            error naming the file and line (result files may hold such boxes; they are
+            scored as misses).
     """
     boxes = []
     with open(path) as f:
@@ -94,17 +105,22 @@ def read_box_file(path: PathLike) -> np.ndarray:
             try:
                 values = [float(p) for p in parts]
             except ValueError:
-                raise ValueError(
+                raise BadInputError(
                     f"{path}:{line_number}: '{text}' is not numeric (expected x,y,w,h)"
                 )
             if len(values) != 4:
-                raise ValueError(
+                raise BadInputError(
                     f"{path}:{line_number}: '{text}' has {len(values)} numbers (expected x,y,w,h;"
                     " polygon annotations are not supported)"
                 )
+            if not allow_partial_nan and 0 < sum(math.isnan(v) for v in values) < 4:
+                raise BadInputError(
+                    f"{path}:{line_number}: '{text}' mixes nan and numbers (a box is x,y,w,h, "
+                    "or nan,nan,nan,nan where the target is absent)"
+                )
             boxes.append(values)
     if not boxes:
-        raise ValueError(f"{path}: no boxes in the file")
+        raise BadInputError(f"{path}: no boxes in the file")
     return np.asarray(boxes, dtype=np.float64)
 
 
@@ -114,9 +130,9 @@ def _read_labels(path: Path, num_frames: int, expected: str = "0/1 flags") -> np
     try:
         labels = np.asarray([int(float(t)) for t in text], dtype=np.int64)
     except ValueError:
-        raise ValueError(f"{path}: expected {expected}")
+        raise BadInputError(f"{path}: expected {expected}")
     if len(labels) != num_frames:
-        raise ValueError(f"{path}: {len(labels)} labels for {num_frames} frames")
+        raise BadInputError(f"{path}: {len(labels)} labels for {num_frames} frames")
     return labels
 
 
@@ -127,7 +143,7 @@ def _read_flags(path: Path, num_frames: int) -> np.ndarray:
 
 def _check_counts(folder: Path, frames: List[str], boxes: np.ndarray) -> None:
     if len(frames) != len(boxes):
-        raise ValueError(
+        raise BadInputError(
             f"sequence {folder}: {len(frames)} frames but {len(boxes)} ground-truth boxes"
         )
 
@@ -141,15 +157,16 @@ def load_generic_sequence(folder: PathLike) -> Sequence:
     if gt_file is None:
         raise FileNotFoundError(f"sequence {folder}: no groundtruth.txt")
     frames = list_image_files(folder / "img")
-    boxes = read_box_file(gt_file)
+    boxes = read_box_file(gt_file, allow_partial_nan=False)
     _check_counts(folder, frames, boxes)
-    return Sequence(folder.name, frames, boxes, layout="generic")
+    absent = np.all(np.isnan(boxes), axis=1)  # nan,nan,nan,nan rows: the target is absent
+    return Sequence(folder.name, frames, boxes, absent, layout="generic")
 
 
 def load_got10k_sequence(folder: PathLike) -> Sequence:
     folder = Path(folder)
     frames = list_image_files(folder)
-    boxes = read_box_file(folder / "groundtruth.txt")
+    boxes = read_box_file(folder / "groundtruth.txt", allow_partial_nan=False)
     if len(boxes) == 1 and len(frames) > 1:  # test split: only the initial box is public
         boxes = np.vstack([boxes, np.full((len(frames) - 1, 4), np.nan)])
     _check_counts(folder, frames, boxes)
@@ -165,7 +182,7 @@ def load_got10k_sequence(folder: PathLike) -> Sequence:
 def load_lasot_sequence(folder: PathLike) -> Sequence:
     folder = Path(folder)
     frames = list_image_files(folder / "img")
-    boxes = read_box_file(folder / "groundtruth.txt")
+    boxes = read_box_file(folder / "groundtruth.txt", allow_partial_nan=False)
     _check_counts(folder, frames, boxes)
     absent = np.zeros(len(frames), dtype=bool)
     for flag_file in ("full_occlusion.txt", "out_of_view.txt"):
@@ -207,7 +224,7 @@ def load_sequence(folder: PathLike, layout: str = "auto") -> Sequence:
                 "(generic/OTB, LaSOT) or frames next to it (GOT-10k)"
             )
     if layout not in LOADERS:
-        raise ValueError(f"unknown sequence layout '{layout}', expected one of {LAYOUTS}")
+        raise BadInputError(f"unknown sequence layout '{layout}', expected one of {LAYOUTS}")
     return LOADERS[layout](folder)
 
 

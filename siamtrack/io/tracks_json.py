@@ -19,6 +19,7 @@ from typing import Dict, List, Optional, Union
 
 import numpy as np
 
+from ..errors import BadInputError
 from .files import write_json
 from .sequences import Sequence
 
@@ -102,12 +103,12 @@ def read_tracks_json(json_file: PathLike, image_root: PathLike, name: str = "tra
         with open(json_file) as f:
             data = json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ValueError(
+        raise BadInputError(
             f"dataset '{name}': {json_file} is not valid JSON ({e}); expected a tracks json"
         ) from e
     tracks = data.get("tracks") if isinstance(data, dict) else None
     if not isinstance(tracks, list):
-        raise ValueError(
+        raise BadInputError(
             f"dataset '{name}': {json_file} is not a tracks json (expected an object with a "
             "'tracks' list of {sequence_name, frame_paths, boxes_xywh, absent})"
         )
@@ -117,7 +118,7 @@ def read_tracks_json(json_file: PathLike, image_root: PathLike, name: str = "tra
             sequences.append(_track_to_sequence(track, image_root))
         except (KeyError, TypeError, ValueError) as e:
             label = track.get("sequence_name", "?") if isinstance(track, dict) else "?"
-            raise ValueError(
+            raise BadInputError(
                 f"dataset '{name}': {json_file}: track {index} ('{label}') is broken: {e}"
             ) from e
     return sequences

@@ -20,6 +20,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from ..errors import BadInputError
 from .files import check_output_path, commit_temporary, make_temporary
 from .images import is_image_file, list_image_files, natural_key
 
@@ -151,7 +152,7 @@ def open_frame_source(source: Union[str, int, os.PathLike]) -> FrameSource:
             capture = cv2.VideoCapture(int(name))
         if not capture.isOpened():
             capture.release()
-            raise ValueError(f"camera {name} could not be opened (no such device or it is busy)")
+            raise BadInputError(f"camera {name} could not be opened (no such device or it is busy)")
         return FrameSource(name, "camera", capture=capture)
     if any(c in name for c in "*?[") and not path.exists():
         paths = sorted((p for p in glob.glob(name) if is_image_file(p)), key=natural_key)
@@ -171,7 +172,7 @@ def open_frame_source(source: Union[str, int, os.PathLike]) -> FrameSource:
         capture = cv2.VideoCapture(name)
     if not capture.isOpened():
         capture.release()
-        raise ValueError(
+        raise BadInputError(
             f"video '{name}' cannot be opened (unreadable or not a video OpenCV decodes)"
         )
     return FrameSource(name, "video", capture=capture)
@@ -212,7 +213,7 @@ def video_codecs_for(path: Union[str, os.PathLike]) -> List[str]:
         return ["MJPG", "XVID"]
     if suffix == ".mkv":
         return ["X264", "XVID", "MJPG"]
-    raise ValueError(
+    raise BadInputError(
         f"video output '{path}': unsupported extension '{suffix}' (use .mp4, .avi or .mkv)"
     )
 

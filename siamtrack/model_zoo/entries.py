@@ -8,13 +8,20 @@ file-sharing sites without a checksum: those entries have no URL and must be fet
 from pysot's model-zoo page (the error raised when they are missing says where to put them).
 Only networks siamtrack can build are listed; pysot's ``_lt`` model is left out because its
 long-term tracker (search enlarged on low confidence) is not implemented.
+
+The configs ship inside the package, as detectron2's do: ``setup.py`` links the repository's
+top-level ``configs/`` (the source of truth) into ``siamtrack/model_zoo/configs`` at build
+time, so an editable install reads the checkout's files through that link and a wheel carries
+a copy. :func:`get_config_file` looks there (:func:`configs_dir`).
 """
 
 import dataclasses
 import difflib
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Dict, List, Optional, Tuple
+
+from ..errors import BadInputError, UnknownNameError
 
 __all__ = [
     "ModelEntry",
@@ -22,11 +29,19 @@ __all__ = [
     "list_models",
     "get_model",
     "get_config_file",
+    "get_weights_name",
+    "configs_dir",
     "REPO_ROOT",
 ]
 
-# The checkout holding ``configs/`` (siamtrack/model_zoo/entries.py -> repository root).
+# The checkout holding ``configs/`` (siamtrack/model_zoo/entries.py -> repository root); in an
+# installed wheel this is site-packages, which holds no configs.
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The configs shipped with the package: a link to REPO_ROOT/configs made by setup.py in a
+# checkout (editable install), a copy in a wheel.
+PACKAGE_CONFIGS_DIR = Path(__file__).resolve().parent / "configs"
+# Suffixes that make a name a config path rather than a zoo name.
+_CONFIG_SUFFIXES = (".yaml", ".yml")
 
 _SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -38,7 +53,8 @@ class ModelEntry:
     Attributes:
         name: zoo name, what ``MODEL.WEIGHTS`` / ``--weights`` accept (e.g. ``"nanotrack_v3"``).
         config_file: repository-relative path of the config that builds its network
-            (e.g. ``"configs/nanotrack/nanotrack_v3.yaml"``).
+            (e.g. ``"configs/nanotrack/nanotrack_v3.yaml"``); installed, the same file is
+            ``configs_dir() / "nanotrack/nanotrack_v3.yaml"``.
         file_name: the file's name where it is published (``"nanotrackv3.pth"``; pysot:
             ``"model.pth"``). Downloaded files are cached under this name.
         url: pinned http(s) download address (an immutable commit), or None when the file
@@ -83,11 +99,11 @@ class ModelEntry:
         return self.url is not None
 
 
-class UnknownModelError(KeyError, ValueError):
+class UnknownModelError(UnknownNameError, ValueError):
     """A name that is not in the model zoo; the message lists the known names.
 
     Both a ``KeyError`` (a failed lookup) and a ``ValueError`` (a bad argument), so callers
-    may catch either.
+    may catch either; a ``SiamtrackError`` (bad input: one line from the tools).
     """
 
     def __init__(self, name: str, known: List[str]):
@@ -176,12 +192,12 @@ _ENTRIES = (
     ),
     _pysot(
         "siamrpn_r50_l234_dwxcorr",
-        "configs/siamrpn_R_50_l234_dwxcorr.yaml",
+        "configs/siamrpn/siamrpn_R_50_l234_dwxcorr.yaml",
         "pysot SiamRPN++ ResNet-50 l234, VOT hyper-parameters (VOT2018 EAO 0.415)",
     ),
     _pysot(
         "siamrpn_r50_l234_dwxcorr_otb",
-        "configs/siamrpn_R_50_l234_dwxcorr_otb.yaml",
+        "configs/siamrpn/siamrpn_R_50_l234_dwxcorr_otb.yaml",
         "pysot SiamRPN++ ResNet-50 l234, OTB hyper-parameters (OTB2015 AUC 0.696)",
     ),
 )
@@ -206,19 +222,101 @@ def get_model(name: str) -> ModelEntry:
         raise UnknownModelError(str(name), list_models()) from None
 
 
-def get_config_file(name: str) -> str:
-    """Absolute path of the config file that builds model ``name``'s network.
+def configs_dir() -> Path:
+    """The folder of siamtrack's configs: the package's ``siamtrack/model_zoo/configs``.
+
+    A source checkout that has not been built since the link was introduced (no
+    ``pip install -e .`` or ``setup.py`` run yet) has no link: its top-level ``configs/`` is used.
 
     Raises:
-        UnknownModelError: ``name`` is not in the zoo.
-        FileNotFoundError: the config is not in this checkout (configs ship with the source
-            repository, not with a wheel).
+        FileNotFoundError: neither exists (an installation without its package data).
     """
-    entry = get_model(name)
-    path = REPO_ROOT / entry.config_file
+    if PACKAGE_CONFIGS_DIR.is_dir():
+        return PACKAGE_CONFIGS_DIR
+    checkout_configs = REPO_ROOT / "configs"
+    if (REPO_ROOT / "setup.py").is_file() and checkout_configs.is_dir():
+        return checkout_configs
+    raise FileNotFoundError(
+        f"siamtrack's configs are missing: {PACKAGE_CONFIGS_DIR} does not exist (reinstall "
+        "siamtrack: its wheel ships them, 'pip install -e .' links them from the checkout)"
+    )
+
+
+def get_config_file(name: str) -> str:
+    """Path of a config shipped with siamtrack, as ``detectron2.model_zoo.get_config_file``.
+
+    Args:
+        name: a model-zoo name (``"nanotrack_v3"``: the config that builds its network), or a
+            config path relative to the configs folder (``"nanotrack/nanotrack_v3.yaml"``; a
+            leading ``configs/``, as in the repository, is accepted).
+
+    Returns:
+        Absolute path of the file under :func:`configs_dir` (not resolved through the link, so
+        ``_BASE_`` paths resolve beside it).
+
+    Raises:
+        UnknownModelError: ``name`` is neither a zoo name nor a path (no ``/``, no ``.yaml``).
+        ValueError: the path is absolute or leaves the configs folder (``..``).
+        FileNotFoundError: no such config (the message names the folder searched).
+    """
+    relative, entry = _config_path(name)
+    root = configs_dir()
+    path = root / relative
     if not path.is_file():
+        if entry is not None:
+            what = f"config file of model '{entry.name}' ('{entry.config_file}')"
+        else:
+            what = f"config '{name}'"
         raise FileNotFoundError(
-            f"config file of model '{name}' not found: {path} (expected '{entry.config_file}' "
-            f"in the siamtrack checkout at {REPO_ROOT})"
+            f"{what} not found in siamtrack's configs: {path} does not exist (give a model-zoo "
+            f"name, {', '.join(list_models())}, or a path relative to {root})"
         )
     return str(path)
+
+
+def get_weights_name(name: str) -> str:
+    """The ``MODEL.WEIGHTS`` value of the trained weights for ``name``: the zoo name itself, or
+    the zoo entry whose config ``name`` is (``"nanotrack/nanotrack_v3.yaml"`` ->
+    ``"nanotrack_v3"``), as ``detectron2.model_zoo.get_checkpoint_url``.
+
+    Raises:
+        UnknownModelError: ``name`` is neither a zoo name nor a config path.
+        ValueError: no zoo model is trained with that config (a base or training config).
+    """
+    relative, entry = _config_path(name)
+    if entry is not None:
+        return entry.name
+    for candidate in _MODELS.values():
+        if _relative_config(candidate) == relative:
+            return candidate.name
+    raise BadInputError(
+        f"config '{name}' is not the config of a model-zoo model ({', '.join(list_models())}), "
+        "so it has no trained weights: pass trained=False for its untrained model"
+    )
+
+
+def _relative_config(entry: ModelEntry) -> str:
+    """An entry's config path relative to the configs folder (``nanotrack/nanotrack_v3.yaml``)."""
+    return _strip_configs_prefix(PurePosixPath(entry.config_file))
+
+
+def _strip_configs_prefix(path: PurePosixPath) -> str:
+    parts = path.parts[1:] if len(path.parts) > 1 and path.parts[0] == "configs" else path.parts
+    return "/".join(parts)
+
+
+def _config_path(name: str) -> Tuple[str, Optional[ModelEntry]]:
+    """(path relative to the configs folder, zoo entry or None) of a zoo name or config path."""
+    if name in _MODELS:
+        entry = _MODELS[name]
+        return _relative_config(entry), entry
+    text = str(name).replace("\\", "/")
+    path = PurePosixPath(text)
+    if "/" not in text and path.suffix not in _CONFIG_SUFFIXES:
+        raise UnknownModelError(str(name), list_models())
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise BadInputError(
+            f"config '{name}': give a path relative to siamtrack's configs folder "
+            "(e.g. nanotrack/nanotrack_v3.yaml), or a model-zoo name"
+        )
+    return _strip_configs_prefix(path), None

@@ -25,6 +25,7 @@ import os
 from pathlib import Path
 from typing import Optional, Tuple, Union
 
+from ..errors import BadInputError
 from .download import WeightsChecksumError, WeightsUnavailableError, download_file, verify_sha256
 from .entries import ModelEntry, UnknownModelError, get_model, list_models
 
@@ -116,11 +117,11 @@ def resolve_weights(
     """
     value = os.fspath(name_or_path)
     if not value:
-        raise ValueError("empty weights name or path (an empty MODEL.WEIGHTS means no weights)")
+        raise BadInputError("empty weights name or path (an empty MODEL.WEIGHTS means no weights)")
     if os.path.isfile(value):
         return value
     if "://" in value:
-        raise ValueError(
+        raise BadInputError(
             f"weights '{value}': URLs are not accepted; give a file path or a model-zoo name "
             f"({', '.join(list_models())})"
         )

@@ -1,69 +1,56 @@
-"""Siamese tracker networks: SiamRPN++ (anchors) and NanoTrack-style anchor-free models.
+"""What every Siamese network shares: the contracts, the head registry, the base class.
 
-Importing this package registers with detectron2: the backbones ``build_siam_resnet_backbone``
-and ``build_mobilenet_v3_backbone`` (BACKBONE_REGISTRY), the heads
-``MultiLevelDepthwiseRPNHead`` (SIAM_RPN_HEAD_REGISTRY) and ``NanoTrackV{1,2,3}Head``
-(SIAM_BAN_HEAD_REGISTRY), and the meta-architectures ``SiameseRPN`` and ``SiameseBAN``
-(META_ARCH_REGISTRY), which share the ``SiameseNetwork`` contract.
+- ``contracts.py``: the ``Protocol``s shared code relies on (``SiameseNetwork``,
+  ``SiameseHead``, ``TrackerBackend``, ``Tracker``, ``ResultWriter``, ``PairSource``);
+- ``heads.py``: ``SIAM_HEAD_REGISTRY`` and ``build_siam_head(cfg, input_shape)``;
+- ``siamese.py``: ``SiameseNetworkBase`` (input checks, normalisation, ``encode_template`` /
+  ``track`` / ``forward`` over a family's features, head and decoding), ``TemplateBranch`` /
+  ``TrackStep`` (the two inference branches as modules, for tracing and export);
+- ``alexnet.py``: the AlexNet backbone shared by the families that use it (SiamRPN, SiamFC):
+  ``AlexNet``, ``build_alexnet_backbone`` (BACKBONE_REGISTRY), ``MODEL.ALEXNET`` keys;
+- ``xcorr.py`` (correlations), ``fold_batchnorm.py``, ``analysis.py`` (parameters, MACs).
+
+The model families themselves (SiamRPN++, NanoTrack: meta-architectures, backbones, heads, box
+coding, losses) live in ``siamtrack.families`` and register there.
 """
 
-from .anchors import anchor_grid_cxcywh, anchor_shapes_wh, decode_boxes_cxcywh, score_map_geometry
-from .backbone import SiamResNet, build_siam_resnet_backbone
-from .ban_head import (
-    SIAM_BAN_HEAD_REGISTRY,
-    NanoTrackV1Head,
-    NanoTrackV2Head,
-    NanoTrackV3Head,
-    build_siam_ban_head,
+from .alexnet import AlexNet, add_alexnet_config, build_alexnet_backbone
+from .contracts import (
+    PairSource,
+    ResultWriter,
+    SiameseHead,
+    SiameseNetwork,
+    SiamTrackOutput,
+    TemplateFeatures,
+    Tracker,
+    TrackerBackend,
 )
 from .fold_batchnorm import count_batchnorm, fold_batchnorm
-from .mobilenet import MobileNetV3Small, build_mobilenet_v3_backbone
-from .neck import SiamNeck
-from .points import decode_ltrb, label_points, point_grid_xy
-from .rpn_head import (
-    SIAM_RPN_HEAD_REGISTRY,
-    DepthwiseRPN,
-    DepthwiseXCorrBranch,
-    MultiLevelDepthwiseRPNHead,
-    build_siam_rpn_head,
-)
-from .siamese import SiameseNetwork, SiamTrackOutput, TemplateBranch, TemplateFeatures, TrackStep
-from .siamese_ban import SiameseBAN
-from .siamese_rpn import SiameseRPN
-from .xcorr import depthwise_xcorr, pixelwise_xcorr
+from .heads import SIAM_HEAD_REGISTRY, build_siam_head
+from .siamese import DeviceCopies, SiameseNetworkBase, TemplateBranch, TrackStep
+from .xcorr import depthwise_xcorr, pixelwise_xcorr, upchannel_xcorr
 
 __all__ = [
-    "SIAM_BAN_HEAD_REGISTRY",
-    "SIAM_RPN_HEAD_REGISTRY",
-    "DepthwiseRPN",
-    "DepthwiseXCorrBranch",
-    "MobileNetV3Small",
-    "MultiLevelDepthwiseRPNHead",
-    "NanoTrackV1Head",
-    "NanoTrackV2Head",
-    "NanoTrackV3Head",
-    "SiamNeck",
-    "SiamResNet",
+    "SIAM_HEAD_REGISTRY",
+    "AlexNet",
+    "DeviceCopies",
+    "PairSource",
+    "ResultWriter",
     "SiamTrackOutput",
-    "SiameseBAN",
+    "SiameseHead",
     "SiameseNetwork",
-    "SiameseRPN",
+    "SiameseNetworkBase",
     "TemplateBranch",
     "TemplateFeatures",
     "TrackStep",
-    "anchor_grid_cxcywh",
-    "anchor_shapes_wh",
-    "build_mobilenet_v3_backbone",
-    "build_siam_ban_head",
-    "build_siam_resnet_backbone",
-    "build_siam_rpn_head",
+    "Tracker",
+    "TrackerBackend",
+    "add_alexnet_config",
+    "build_alexnet_backbone",
+    "build_siam_head",
     "count_batchnorm",
-    "decode_boxes_cxcywh",
-    "decode_ltrb",
     "depthwise_xcorr",
     "fold_batchnorm",
-    "label_points",
     "pixelwise_xcorr",
-    "point_grid_xy",
-    "score_map_geometry",
+    "upchannel_xcorr",
 ]

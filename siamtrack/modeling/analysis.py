@@ -26,7 +26,7 @@ def count_parameters(model: nn.Module) -> Dict[str, int]:
     53,950,624 for the R-50 l234 model includes them).
 
     Returns:
-        {"total", "trainable", "<child name>" for each child (backbone, neck, rpn_head / head)}.
+        {"total", "trainable", "<child name>" for each child (backbone, neck, head)}.
     """
 
     def count(module: nn.Module) -> int:
@@ -58,7 +58,7 @@ def analyze_flops(model: nn.Module) -> Dict[str, float]:
         dict with "template_branch" (backbone + neck on T x T), "template_kernels" (the head's
         template side, run once per target by ``encode_template``), "track_step" (backbone +
         neck + head on S x S with cached template features, i.e. ``track``), its parts
-        "track_step/<child>" for each child of the model (backbone, neck, rpn_head / head),
+        "track_step/<child>" for each child of the model (backbone, neck, head),
         "track_step_pysot" (track_step + template_kernels: pysot's ``track()`` recomputes the
         template convs every frame), "training_pair" (both branches and the head) and
         "track_step_folded" (track_step with BatchNorm folded into the convs, as the tracker
@@ -74,7 +74,9 @@ def analyze_flops(model: nn.Module) -> Dict[str, float]:
     template_count = count_macs(TemplateBranch(model), (template,))
     step = count_macs(TrackStep(model), (search, *features))
     children = [name for name, _ in model.named_children()]
-    head = children[-1]  # the head runs through methods, not __call__: it gets the remainder
+    # the head runs through methods, not __call__: it gets the remainder
+    head = "head" if "head" in children else children[-1]
+    children = [name for name in children if name != head] + [head]
 
     def parts(analysis: FlopCountAnalysis) -> Dict[str, float]:
         by_module = analysis.by_module()

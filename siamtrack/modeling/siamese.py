@@ -1,40 +1,39 @@
-"""``SiameseNetwork``: what every siamtrack meta-architecture shares (the model contract).
+"""``SiameseNetworkBase``: the shared implementation of the ``SiameseNetwork`` contract.
 
-A Siamese tracker network is stateless; the tracker holds the state. Inference API::
+The contract itself (``contracts.SiameseNetwork``) says what a meta-architecture offers::
 
     template_features = model.encode_template(template_images)   # (B, 3, T, T) BGR 0-255
     output = model.track(template_features, search_images)       # (B, 3, S, S) BGR 0-255
     output.scores         # (B, A, H, W) foreground probability
     output.boxes_cxcywh   # (B, A, H, W, 4) boxes in search-crop pixels; crop centre = (S/2, S/2)
 
-``template_features`` is a flat tuple of (B, ...) tensors (the head's cached template-side
-kernels); a batch of 1 is shared by all B searches, a batch of B pairs template k with search
-k (several targets in one call). ``track`` is ``decode(*raw_outputs(...))``: the raw network
-outputs (before softmax and box decoding) are what parity tests and ONNX checks compare.
+This base implements it for a network made of feature extraction and a ``SiameseHead``
+(``self.head``): input checks, normalisation, ``encode_template`` (``head.template_kernels``
+of the template features), ``raw_outputs`` (``head.forward_with_kernels`` on the search
+features), ``track = decode(*raw_outputs(...))`` and ``forward``. In train mode
+``model(batched_inputs)`` with the pair mapper's dicts returns the weighted losses; in eval
+mode one ``{"scores": (A, H, W), "boxes_cxcywh": (A, H, W, 4)}`` per input.
 
-Training: ``model(batched_inputs)`` in train mode with the pair mapper's dicts returns the
-weighted losses; in eval mode it returns one ``{"scores": (A, H, W), "boxes_cxcywh": (A, H, W,
-4)}`` per input. Subclasses (``SiameseRPN``, ``SiameseBAN``) implement the family-specific
-parts: ``_template_kernels``, ``raw_outputs``, ``decode``, ``losses``, ``score_size``,
-``num_anchors`` and ``checkpoint_formats`` (the weight files the checkpointer may load).
+A family's meta-architecture (``siamtrack/families/<name>/meta_arch.py``) subclasses it and
+provides ``features`` (images -> the feature levels its head reads), ``decode``, ``losses``,
+``score_size``, ``num_anchors`` and ``checkpoint_formats``.
 """
 
-from typing import Dict, List, NamedTuple, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 from torch import nn
 
+from .contracts import SiamTrackOutput, TemplateFeatures
+
 __all__ = [
     "DeviceCopies",
-    "SiameseNetwork",
+    "SiameseNetworkBase",
     "SiamTrackOutput",
     "TemplateBranch",
     "TemplateFeatures",
     "TrackStep",
 ]
-
-# A flat tuple of (B, ...) tensors computed once per target by ``encode_template``.
-TemplateFeatures = Tuple[torch.Tensor, ...]
 
 
 class DeviceCopies:
@@ -54,23 +53,14 @@ class DeviceCopies:
         return self._copies[device]
 
 
-class SiamTrackOutput(NamedTuple):
-    """Result of one tracking step for all anchors / points.
+class SiameseNetworkBase(nn.Module):
+    """Base of the Siamese meta-architectures: input checks, normalisation, the contract.
 
-    Attributes:
-        scores: (B, A, H, W) foreground probability (softmax over background/foreground).
-        boxes_cxcywh: (B, A, H, W, 4) decoded (cx, cy, w, h), absolute continuous
-            search-crop pixel coordinates (the crop centre is (S/2, S/2)).
+    Subclasses set ``self.head`` (a ``SiameseHead``) and implement ``features``, ``decode``,
+    ``losses``, ``score_size`` and ``num_anchors``.
     """
 
-    scores: torch.Tensor
-    boxes_cxcywh: torch.Tensor
-
-
-class SiameseNetwork(nn.Module):
-    """Base of the Siamese meta-architectures: input checks, normalisation, the contract."""
-
-    # Checkpoint formats (``siamtrack.checkpoint``) this family's weights may come in.
+    # Checkpoint formats (``siamtrack.checkpoint.formats``) this family's weights may come in.
     checkpoint_formats: Tuple[str, ...] = ("siamtrack",)
 
     def __init__(
@@ -152,7 +142,7 @@ class SiameseNetwork(nn.Module):
             flat tuple of (B, ...) tensors: the head's template-side outputs (cached kernels).
         """
         images = self.normalize(template_images, "template_images", "template")
-        return tuple(self._template_kernels(images))
+        return tuple(self.head.template_kernels(self.features(images, "template")))
 
     def track(
         self, template_features: TemplateFeatures, search_images: torch.Tensor
@@ -175,7 +165,7 @@ class SiameseNetwork(nn.Module):
         """The head's outputs before decoding: (cls logits, box regression), (B, C, H, W)."""
         images = self.normalize(search_images, "search_images", "search")
         self._check_template_batch(template_features, images.shape[0])
-        return self._search_outputs(template_features, images)
+        return self.head.forward_with_kernels(template_features, self.features(images, "search"))
 
     def decode(self, cls_logits: torch.Tensor, box_regression: torch.Tensor) -> SiamTrackOutput:
         """Scores and absolute boxes from the raw outputs (see ``raw_outputs``)."""
@@ -222,10 +212,9 @@ class SiameseNetwork(nn.Module):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ family hooks
-    def _template_kernels(self, images: torch.Tensor) -> Sequence[torch.Tensor]:
-        raise NotImplementedError
-
-    def _search_outputs(self, template_features: TemplateFeatures, images: torch.Tensor):
+    def features(self, images: torch.Tensor, kind: str) -> List[torch.Tensor]:
+        """The feature levels the head reads, one (B, C, h, w) tensor per level, of
+        normalised ``kind`` ("template" / "search") images."""
         raise NotImplementedError
 
     # ------------------------------------------------------------------ helpers
@@ -270,7 +259,7 @@ class TemplateBranch(nn.Module):
     ``forward(template_images (B, 3, T, T))`` -> the flat tuple of template features.
     """
 
-    def __init__(self, model: SiameseNetwork):
+    def __init__(self, model: SiameseNetworkBase):
         super().__init__()
         self.model = model
 
@@ -288,7 +277,7 @@ class TrackStep(nn.Module):
     boxes_cxcywh (B, A, H, W, 4))``; with ``raw=True`` the head's outputs before decoding.
     """
 
-    def __init__(self, model: SiameseNetwork, raw: bool = False):
+    def __init__(self, model: SiameseNetworkBase, raw: bool = False):
         super().__init__()
         self.model = model
         self.raw = raw

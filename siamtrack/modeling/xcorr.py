@@ -1,4 +1,5 @@
-"""Template/search correlations: depthwise (SiamRPN++, NanoTrack v3) and pixel-wise (NanoTrack).
+"""Template/search correlations: depthwise (SiamRPN++, NanoTrack v3), pixel-wise (NanoTrack) and
+up-channel (SiamRPN's up-channel head; with one output channel, SiamFC's correlation).
 
 Both take a batch of B search feature maps and B template kernels (or one kernel shared by all
 B searches), so K targets of a video can be searched in one call.
@@ -13,7 +14,7 @@ forms give the same values up to float rounding.
 import torch
 import torch.nn.functional as F
 
-__all__ = ["depthwise_xcorr", "pixelwise_xcorr"]
+__all__ = ["depthwise_xcorr", "pixelwise_xcorr", "upchannel_xcorr"]
 
 
 def _check_batches(name: str, search: torch.Tensor, kernel: torch.Tensor) -> None:
@@ -91,3 +92,69 @@ def pixelwise_xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     template = kernel.flatten(2).transpose(1, 2)  # (B or 1, h*w, C)
     out = torch.matmul(template, search.reshape(batch, channels, height * width))
     return out.reshape(batch, template.shape[1], height, width)
+
+
+def upchannel_xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """Full cross-correlation with per-sample multi-channel kernels (pysot's ``xcorr_fast``).
+
+    Output channel ``o`` of sample ``b`` correlates all C search channels with kernel channels
+    ``o * C`` ... ``o * C + C - 1`` of the same sample and sums them (the kernel is an ordinary
+    conv weight of shape (O, C, h, w), one per sample: a grouped conv over the batch). With
+    O = 1 this is SiamFC's correlation of template and search features.
+
+    During ONNX export it is written as ``h * w`` batched matrix products of shifted search
+    windows (Slice, MatMul, Add), which works for any batch; same values up to float rounding.
+
+    Args:
+        search: (B, C, H, W) search features.
+        kernel: (B, O * C, h, w) or (1, O * C, h, w) template kernels; a batch of 1 is shared
+            by all search samples.
+
+    Returns:
+        (B, O, H - h + 1, W - w + 1).
+    """
+    if (
+        search.dim() != 4
+        or kernel.dim() != 4
+        or search.shape[1] == 0
+        or kernel.shape[1] % search.shape[1]
+    ):
+        raise ValueError(
+            "upchannel_xcorr expects (B, C, H, W) search and (B or 1, O * C, h, w) kernel, got "
+            f"{tuple(search.shape)} and {tuple(kernel.shape)}"
+        )
+    if kernel.shape[0] not in (1, search.shape[0]):
+        raise ValueError(
+            f"upchannel_xcorr: kernel batch {kernel.shape[0]} must be 1 or match the search "
+            f"batch {search.shape[0]}"
+        )
+    if torch.onnx.is_in_onnx_export():
+        return _upchannel_xcorr_unrolled(search, kernel)
+    batch, channels = search.shape[:2]
+    out_channels = kernel.shape[1] // channels
+    weight_shape = (out_channels, channels, *kernel.shape[2:])
+    if kernel.shape[0] == 1:
+        return F.conv2d(search, kernel.reshape(weight_shape))
+    out = F.conv2d(
+        search.reshape(1, batch * channels, *search.shape[2:]),
+        kernel.reshape(batch * out_channels, *weight_shape[1:]),
+        groups=batch,
+    )
+    return out.reshape(batch, out_channels, *out.shape[2:])
+
+
+def _upchannel_xcorr_unrolled(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
+    """``upchannel_xcorr`` as a sum of (O, C) x (C, H' W') products (export form, any batch)."""
+    channels = int(search.shape[1])
+    out_channels = int(kernel.shape[1]) // channels
+    kernel_h, kernel_w = int(kernel.shape[2]), int(kernel.shape[3])
+    out_h = int(search.shape[2]) - kernel_h + 1
+    out_w = int(search.shape[3]) - kernel_w + 1
+    weights = kernel.reshape(kernel.shape[0], out_channels, channels, kernel_h, kernel_w)
+    out = None
+    for i in range(kernel_h):
+        for j in range(kernel_w):
+            window = search[:, :, i : i + out_h, j : j + out_w].flatten(2)  # (B, C, H' W')
+            term = torch.matmul(weights[:, :, :, i, j], window)  # (B, O, H' W')
+            out = term if out is None else out + term
+    return out.reshape(out.shape[0], out_channels, out_h, out_w)

@@ -19,8 +19,8 @@ from typing import Optional, Union
 import torch
 from torch import nn
 
+from ..inference_options import InferenceOptions
 from .onnx_backend import OnnxRuntimeBackend
-from .options import InferenceOptions
 from .torch_backend import TorchBackend
 
 __all__ = ["build_backend"]

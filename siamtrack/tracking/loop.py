@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator, Optional
 
 import numpy as np
 
+from ..errors import BadInputError
 from ..io.images import UnreadableImageError, read_image_bgr
 
 __all__ = ["FrameRecord", "iterate_tracking", "track_frames"]
@@ -72,7 +73,7 @@ def iterate_tracking(tracker, frames: Iterable, init) -> Iterator[FrameRecord]:
     for index, frame in enumerate(frames):
         image = _load(frame, index)
         if index == 0 and image is None:
-            raise ValueError("the first frame cannot be read: it must hold the initial box")
+            raise BadInputError("the first frame cannot be read: it must hold the initial box")
         if image is None:
             previous = previous.unreadable(index)
             yield FrameRecord(index, None, previous, 0.0)
@@ -92,5 +93,5 @@ def track_frames(tracker, frames: Iterable, init):
     """
     records = list(iterate_tracking(tracker, frames, init))
     if not records:
-        raise ValueError("track() got no frames")
+        raise BadInputError("track() got no frames")
     return type(records[0].result).collect(records)

@@ -4,11 +4,16 @@ Which exist depends on the installed OpenCV: ``opencv-python`` has MIL; ``opencv
 adds CSRT, KCF, MedianFlow, MOSSE, Boosting, TLD (some under ``cv2.legacy``). ``Nano``
 (``cv2.TrackerNano``, OpenCV >= 4.7) needs its two ONNX files: ``OpenCVTracker("Nano",
 model_files=(backbone, neckhead))`` (NanoTrack's official v1/v2 exports, or siamtrack's
-``tools/export_onnx.py --layout opencv-nano``). DaSiamRPN and Vit are not offered. They put
-numbers in context; they are not what siamtrack is for.
+``tools/export_onnx.py --layout opencv-nano``); ``Vit`` (``cv2.TrackerVit``, OpenCV >= 4.9) needs
+its one ONNX file (``model_files=(vittrack.onnx,)``, OpenCV Zoo's VitTrack). DaSiamRPN is not
+offered. They put numbers in context; they are not what siamtrack is for.
 
 OpenCV trackers work on integer rectangles and report only success or failure: the score is
-1.0 when ``update`` succeeds and 0.0 when it fails (the last box is then kept).
+1.0 when ``update`` succeeds and 0.0 when it fails (the last box is then kept). Trackers whose
+``getTrackingScore()`` gives a score (``cv2.TrackerNano``, ``cv2.TrackerVit``; OpenCV 5 gives
+every tracker the method, returning -1 where there is no score) report it as the score of a
+successful update and as the confidence of every frame; the others report confidence 1.0. The
+target is always reported present (OpenCV makes no presence decision of its own).
 """
 
 from pathlib import Path
@@ -17,6 +22,7 @@ from typing import Callable, Iterable, List, Optional, Sequence
 import cv2
 import numpy as np
 
+from ..errors import BadInputError
 from .loop import track_frames
 from .results import INIT_FRAME_SCORE, TrackResult, TrackSequenceResult
 from ..utils.boxes import check_box_in_image
@@ -49,31 +55,48 @@ def _to_rect(box_xywh: np.ndarray):
     return (left, top, max(1, int(round(x + w)) - left), max(1, int(round(y + h)) - top))
 
 
-def _nano_factory(model_files: Sequence[str]) -> Callable:
-    if not hasattr(cv2, "TrackerNano"):
-        raise ValueError(f"OpenCV {cv2.__version__} has no TrackerNano (needs OpenCV >= 4.7)")
-    if model_files is None or len(model_files) != 2:
-        raise ValueError("OpenCVTracker('Nano') needs model_files=(backbone.onnx, neckhead.onnx)")
+# Trackers that run ONNX networks: (OpenCV class, minimum version, model file fields of its
+# Params, in the order model_files gives them).
+_NETWORK_TRACKERS = {
+    "Nano": ("TrackerNano", "4.7", ("backbone", "neckhead")),
+    "Vit": ("TrackerVit", "4.9", ("net",)),
+}
+
+
+def _network_factory(name: str, model_files: Optional[Sequence[str]]) -> Callable:
+    class_name, version, fields = _NETWORK_TRACKERS[name]
+    if not hasattr(cv2, class_name):
+        raise BadInputError(f"OpenCV {cv2.__version__} has no {class_name} (needs >= {version})")
+    if model_files is None or len(model_files) != len(fields):
+        raise BadInputError(
+            f"OpenCVTracker('{name}') needs model_files=({', '.join(f + '.onnx' for f in fields)})"
+        )
     for path in model_files:
         if not Path(path).is_file():
-            raise FileNotFoundError(f"cv2.TrackerNano model file {path} does not exist")
-    params = cv2.TrackerNano_Params()
-    params.backbone, params.neckhead = (str(p) for p in model_files)
-    return lambda: cv2.TrackerNano.create(params)
+            raise FileNotFoundError(f"cv2.{class_name} model file {path} does not exist")
+    params = getattr(cv2, f"{class_name}_Params")()
+    for field_name, path in zip(fields, model_files):
+        setattr(params, field_name, str(path))
+    tracker_class = getattr(cv2, class_name)
+    return lambda: tracker_class.create(params)
 
 
 class OpenCVTracker:
     """An OpenCV tracker with ``init`` / ``update`` / ``track`` like ``SiamTracker``.
 
     Args:
-        name: one of ``available_opencv_trackers()``, or "Nano".
-        model_files: for "Nano": the backbone and neck/head ONNX files.
+        name: one of ``available_opencv_trackers()``, "Nano" or "Vit".
+        model_files: for "Nano": the backbone and neck/head ONNX files; for "Vit": the
+            network's ONNX file.
     """
 
     def __init__(self, name: str, model_files: Optional[Sequence[str]] = None):
-        self._create = _nano_factory(model_files) if name == "Nano" else _factory(name)
+        if name in _NETWORK_TRACKERS:
+            self._create = _network_factory(name, model_files)
+        else:
+            self._create = _factory(name)
         if self._create is None:
-            raise ValueError(
+            raise BadInputError(
                 f"OpenCV {cv2.__version__} has no tracker '{name}' (available: "
                 f"{available_opencv_trackers()}; CSRT/KCF need opencv-contrib-python)"
             )
@@ -98,10 +121,13 @@ class OpenCVTracker:
         if ok:
             self._box = np.asarray(rect, dtype=np.float64)
         self._frame_index += 1
-        score = 1.0 if ok else 0.0
-        if ok and hasattr(self._tracker, "getTrackingScore"):  # Nano: its windowed score
-            score = float(self._tracker.getTrackingScore())
-        return TrackResult(self._box, score, self._frame_index)
+        score, confidence = (1.0 if ok else 0.0), 1.0
+        tracking_score = getattr(self._tracker, "getTrackingScore", None)
+        network_score = float(tracking_score()) if tracking_score is not None else -1.0
+        if network_score >= 0:  # Nano, Vit: the network's score
+            confidence = network_score
+            score = confidence if ok else score
+        return TrackResult(self._box, score, self._frame_index, confidence=confidence)
 
     def track(self, frames: Iterable, init_box_xywh) -> TrackSequenceResult:
         """Same contract as ``SiamTracker.track`` (frames are arrays or image paths)."""

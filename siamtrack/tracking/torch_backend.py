@@ -15,9 +15,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..inference_options import InferenceOptions
 from ..modeling import TrackStep, fold_batchnorm
-from .network_contract import check_network_contract, model_device, resolve_device, same_container
-from .options import InferenceOptions
+from ..utils.devices import resolve_device
+from .network_contract import check_network_contract, model_device, same_container
 
 __all__ = ["TorchBackend", "PRECISIONS"]
 
@@ -74,6 +75,7 @@ class TorchBackend:
         self.channels_last = options.channels_last
         self.template_size = int(model.template_size)
         self.search_size = int(model.search_size)
+        self.score_shape = (int(model.num_anchors), int(model.score_size), int(model.score_size))
         self._autocast_dtype = PRECISIONS[precision]
         self._track_fn = model.track
         self._jit_freeze = jit_freeze

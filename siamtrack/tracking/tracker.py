@@ -14,32 +14,28 @@ After every step the box centre is clipped to the image and the size to
 ``[min(MIN_SIZE, image side), image side]``, so a box may still extend past the border but
 never leaves the image. How the network runs (PyTorch with BatchNorm folded and a frozen jit
 step, or siamtrack's ONNX graphs in onnxruntime) is ``InferenceOptions``.
+
+The single-target API itself is ``SingleTargetTracker``'s (``single_target.py``, torch-free);
+this class adds the construction from a config or a model.
 """
 
-import os
-from typing import Iterable, Optional, Union
+from typing import Optional, Union
 
-import numpy as np
 import torch
 from detectron2.config import CfgNode, configurable
 from torch import nn
 
-from .loop import track_frames
 from .multi_target import MultiTargetTracker
-from .results import TrackResult, TrackSequenceResult
+from .single_target import OneTargetMessages, SingleTargetTracker
 
 __all__ = ["SiamTracker"]
 
-ImageOrPath = Union[np.ndarray, str, os.PathLike]
+
+class _OneTarget(OneTargetMessages, MultiTargetTracker):
+    """``MultiTargetTracker`` for one target (messages name no target)."""
 
 
-class _OneTarget(MultiTargetTracker):
-    @staticmethod
-    def _of(target_id) -> str:
-        return ""  # the one target needs no name in messages
-
-
-class SiamTracker:
+class SiamTracker(SingleTargetTracker):
     """Single-object tracker (SiamRPN++, NanoTrack).
 
     Build it from a config (``SiamTracker(cfg)``: builds the model, loads ``cfg.MODEL.WEIGHTS``
@@ -52,17 +48,16 @@ class SiamTracker:
         tracker = SiamTracker(cfg)
         tracker.init(first_frame_bgr, [x, y, w, h])
         for frame in frames:
-            result = tracker.update(frame)   # TrackResult(box_xywh, score, frame_index, lost)
+            result = tracker.update(frame)   # TrackResult(box_xywh, score, ..., present, confidence)
     """
-
-    _TARGET = 0
 
     @configurable
     def __init__(self, model: Optional[nn.Module] = None, **settings):
         """Arguments as ``MultiTargetTracker``'s: ``model`` and the keyword-only
         ``context_amount``, ``penalty_k``, ``window_influence``, ``lr``, ``min_size``,
-        ``lost_score``, ``lost_frames``, ``device``, ``inference``, ``own_model``."""
-        self._tracker = _OneTarget(model, **settings)
+        ``search``, ``presence``, ``presence_threshold``, ``long_term``, ``redetect_after``,
+        ``redetect_crops``, ``device``, ``inference``, ``own_model``."""
+        super().__init__(_OneTarget(model, **settings))
 
     @classmethod
     def from_config(
@@ -75,95 +70,5 @@ class SiamTracker:
 
     # ------------------------------------------------------------------ properties
     @property
-    def network(self):
-        """The network backend (``backends.py``)."""
-        return self._tracker.network
-
-    @property
     def device(self) -> torch.device:
         return self._tracker.device
-
-    @property
-    def template_size(self) -> int:
-        return self._tracker.template_size
-
-    @property
-    def search_size(self) -> int:
-        return self._tracker.search_size
-
-    @property
-    def context_amount(self) -> float:
-        return self._tracker.context_amount
-
-    @property
-    def penalty_k(self) -> float:
-        return self._tracker.penalty_k
-
-    @property
-    def window_influence(self) -> float:
-        return self._tracker.window_influence
-
-    @property
-    def lr(self) -> float:
-        return self._tracker.lr
-
-    @property
-    def min_size(self) -> float:
-        return self._tracker.min_size
-
-    @property
-    def is_initialized(self) -> bool:
-        return bool(self._tracker.target_ids)
-
-    @property
-    def box_xywh(self) -> np.ndarray:
-        """Current target box ``[x, y, w, h]`` (a copy)."""
-        return self._tracker.box_xywh(self._TARGET)
-
-    # ------------------------------------------------------------------ tracking
-    def reset(self) -> None:
-        """Forget the target (``init`` must be called again)."""
-        self._tracker.reset()
-
-    def init(self, image_bgr: np.ndarray, box_xywh) -> TrackResult:
-        """Start tracking the target ``box_xywh`` = ``[x, y, w, h]`` in ``image_bgr`` (HxWx3 uint8).
-
-        The box must have positive size and overlap the image. Template features are computed
-        here once and reused for every later frame.
-
-        Returns:
-            the frame-0 result: the given box with score ``INIT_FRAME_SCORE``.
-        """
-        return self._tracker.init(image_bgr, {self._TARGET: box_xywh})[self._TARGET]
-
-    def set_box(self, box_xywh) -> None:
-        """Move the tracked box to ``box_xywh`` (e.g. a user's correction) without touching the
-        template; the next ``update`` searches around it."""
-        self._tracker.set_box(self._TARGET, box_xywh)
-
-    def update(self, image_bgr: np.ndarray) -> TrackResult:
-        """Locate the target in the next frame (HxWx3 uint8 BGR).
-
-        Returns:
-            TrackResult with ``box_xywh`` (4,) in image pixels, the raw ``score`` of the chosen
-            anchor, the ``frame_index`` (1 for the first call after ``init``) and ``lost``.
-        """
-        if not self.is_initialized:
-            raise RuntimeError("SiamTracker.init(image, box_xywh) must be called before update()")
-        return self._tracker.update(image_bgr)[self._TARGET]
-
-    def track(self, frames: Iterable[ImageOrPath], init_box_xywh) -> TrackSequenceResult:
-        """Track through a sequence (the tracking loop, ``loop.py``): ``init`` on the first
-        frame, ``update`` on the others.
-
-        Args:
-            frames: BGR uint8 images and/or image file paths, in order.
-            init_box_xywh: ``[x, y, w, h]`` of the target in the first frame.
-
-        Returns:
-            TrackSequenceResult; row 0 is ``init_box_xywh`` (score 1.0), row k frame k.
-        """
-        return track_frames(self, frames, init_box_xywh)
-
-    def __repr__(self) -> str:
-        return repr(self._tracker).replace("_OneTarget", "SiamTracker", 1)

@@ -1,14 +1,17 @@
 """Track through a video / image list / camera and write the outputs: a thin loop over writers.
 
 ``track_video`` drives the one tracking loop (``loop.iterate_tracking``) over a
-``FrameSource`` and hands every ``FrameRecord`` to its writers:
+``FrameSource`` and hands every ``FrameRecord`` to its writers (the ``ResultWriter`` contract of
+``siamtrack.modeling.contracts``: ``write(record)``, ``close(completed)``):
 
-- ``AnnotatedVideoWriter``: the frames with the box, frame index and score drawn (several
-  targets: each in its own colour with its id), through ``SafeVideoWriter`` (an unreadable
-  frame repeats the previous frame, labelled "unreadable");
+- ``AnnotatedVideoWriter``: the frames with the box, frame index, score and confidence drawn
+  (several targets: each in its own colour with its id and confidence); a target reported
+  absent keeps its last box, dashed and grey, labelled "target lost". Through
+  ``SafeVideoWriter`` (an unreadable frame repeats the previous frame, labelled "unreadable");
 - ``BoxesFileWriter``: one row per frame including frame 0 (the initial box, score 1.0):
-  ``.txt`` OTB lines, ``.csv`` / ``.json`` with frame index and score; several targets: a
-  ``target`` column, ``.txt`` one file per target (``siamtrack.io.results``).
+  ``.txt`` OTB lines (``nan`` rows on frames reported absent), ``.csv`` / ``.json`` with frame
+  index, score, presence and confidence; several targets: a ``target`` column, ``.txt`` one
+  file per target (``siamtrack.io.result_files.write_boxes_file``).
 
 The tracker may be a ``SiamTracker`` (one box) or a ``MultiTargetTracker`` (several).
 
@@ -20,15 +23,15 @@ existing files are never replaced unless ``overwrite``.
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence
+from typing import Callable, Dict, Hashable, List, Optional, Sequence
 
 import numpy as np
 from tqdm import tqdm
 
+from ..errors import BadInputError
 from ..io.files import check_output_path
-from ..io.results import BOXES_FILE_FORMATS, write_boxes_file, write_targets_boxes_file
+from ..io.result_files import BOXES_FILE_FORMATS, TrackRows, write_boxes_file
 from ..io.video import FrameSource, SafeVideoWriter
-from ..utils.boxes import check_box_in_image
 from ..utils.visualization import draw_targets, draw_track_result
 from .loop import FrameRecord, iterate_tracking
 from .results import MultiTrackResult, TrackSequenceResult
@@ -54,11 +57,17 @@ class AnnotatedVideoWriter:
         result = record.result
         note = "" if record.readable else "unreadable"
         if isinstance(result, MultiTrackResult):
-            targets = [(i, r.box_xywh, r.score, r.lost) for i, r in result.items()]
+            targets = [(i, r.box_xywh, r.confidence, r.present) for i, r in result.items()]
             image = draw_targets(self._last_frame, targets, record.index, note=note)
         else:
             image = draw_track_result(
-                self._last_frame, result.box_xywh, record.index, result.score, note=note
+                self._last_frame,
+                result.box_xywh,
+                record.index,
+                result.score,
+                note=note,
+                present=result.present,
+                confidence=result.confidence,
             )
         if self._writer is None:
             height, width = image.shape[:2]
@@ -74,7 +83,9 @@ class BoxesFileWriter:
 
     def __init__(self, path, overwrite: bool = False):
         if Path(path).suffix.lower() not in BOXES_FILE_FORMATS:
-            raise ValueError(f"boxes file '{path}': extension must be one of {BOXES_FILE_FORMATS}")
+            raise BadInputError(
+                f"boxes file '{path}': extension must be one of {BOXES_FILE_FORMATS}"
+            )
         self.path = check_output_path(path, overwrite, "boxes file")
         self.overwrite = overwrite
         self._records: List[FrameRecord] = []
@@ -82,23 +93,27 @@ class BoxesFileWriter:
     def write(self, record: FrameRecord) -> None:
         self._records.append(record)
 
-    def close(self, completed: bool):
-        """The file written (several targets: the list of files), or None."""
+    def close(self, completed: bool) -> Optional[List[Path]]:
+        """The files written (one, or one per target for ``.txt``), or None."""
         if not self._records:
             return None
         if not isinstance(self._records[0].result, MultiTrackResult):
-            result = TrackSequenceResult.from_records(self._records)
-            return write_boxes_file(
-                self.path, result.boxes_xywh, result.scores, overwrite=self.overwrite
-            )
-        tracks = {}
-        for record in self._records:
-            for target_id, target in record.result.items():
-                frames, boxes, scores = tracks.setdefault(target_id, ([], [], []))
-                frames.append(record.index)
-                boxes.append(target.box_xywh)
-                scores.append(target.score)
-        return write_targets_boxes_file(self.path, tracks, overwrite=self.overwrite)
+            tracks = TrackSequenceResult.from_records(self._records)
+        else:  # every target from the frame it was added
+            by_target = {}
+            for record in self._records:
+                for target_id in record.result.targets:
+                    by_target.setdefault(target_id, []).append(record)
+            tracks = {
+                target_id: TrackRows.from_track(
+                    TrackSequenceResult.from_results(
+                        [r.result[target_id] for r in records], [r.seconds for r in records]
+                    ),
+                    [r.index for r in records],
+                )
+                for target_id, records in by_target.items()
+            }
+        return write_boxes_file(self.path, tracks, overwrite=self.overwrite)
 
 
 @dataclass
@@ -106,8 +121,8 @@ class VideoTrackingSummary:
     """What ``track_video`` did.
 
     Attributes:
-        result: boxes (N, 4), scores (N,) and times (N,) of every frame read (row k = frame k);
-            several targets: ``{target id: TrackSequenceResult}``.
+        result: boxes (N, 4), scores, times, confidences and presence (N,) of every frame read
+            (row k = frame k); several targets: ``{target id: TrackSequenceResult}``.
         bad_frames: indices of frames that could not be decoded (their rows repeat a box).
         outputs: files written by the writers, in writer order (None where nothing was).
         completed: False if the run stopped early (the outputs then hold the frames done).
@@ -127,6 +142,13 @@ class VideoTrackingSummary:
             else next(iter(self.result.values()))
         )
         return first.fps
+
+    @property
+    def frames_absent(self) -> Dict[Hashable, int]:
+        """Number of frames the target was reported absent: ``{None: n}`` for one target,
+        ``{target id: n}`` for several."""
+        results = self.result if isinstance(self.result, dict) else {None: self.result}
+        return {target_id: int(np.sum(~r.present)) for target_id, r in results.items()}
 
 
 def track_video(
@@ -153,21 +175,16 @@ def track_video(
     frames = iter(source)
     first = next(frames, None)
     if first is None:
-        raise ValueError(f"input '{source.name}' has no frames")
+        raise BadInputError(f"input '{source.name}' has no frames")
     if first[1] is None:
-        raise ValueError(f"the first frame of '{source.name}' cannot be decoded")
+        raise BadInputError(f"the first frame of '{source.name}' cannot be decoded")
     first_frame = first[1]
     if init_box_xywh is None:
         if select_box is None:
             raise ValueError("no initial box given (init_box_xywh) and no way to select one")
         init_box_xywh = select_box(first_frame)
-    height, width = first_frame.shape[:2]
+    # the tracker's init checks the boxes against the first frame (before any writer writes)
     boxes = np.asarray(init_box_xywh, dtype=np.float64).reshape(-1, 4)
-    for k, box in enumerate(boxes):
-        name = f"init box{f' of target {k}' if len(boxes) > 1 else ''}"
-        check_box_in_image(
-            box, first_frame.shape, name=f"{name} for '{source.name}' ({width}x{height})"
-        )
     init = boxes[0] if np.ndim(init_box_xywh) == 1 else list(boxes)
 
     def all_frames():

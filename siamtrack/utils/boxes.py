@@ -10,24 +10,23 @@ from typing import Sequence, Union
 
 import numpy as np
 
+from ..errors import BadInputError
+
 ArrayLike = Union[np.ndarray, Sequence[float]]
 
 
 def _as_boxes(boxes: ArrayLike) -> np.ndarray:
     array = np.asarray(boxes, dtype=np.float64)
     if array.shape[-1:] != (4,):
-        raise ValueError(f"expected boxes with 4 numbers in the last axis, got shape {array.shape}")
+        raise BadInputError(
+            f"expected boxes with 4 numbers in the last axis, got shape {array.shape}"
+        )
     return array
 
 
 def xywh_to_xyxy(boxes_xywh: ArrayLike) -> np.ndarray:
     b = _as_boxes(boxes_xywh)
     return np.concatenate([b[..., :2], b[..., :2] + b[..., 2:]], axis=-1)
-
-
-def xyxy_to_xywh(boxes_xyxy: ArrayLike) -> np.ndarray:
-    b = _as_boxes(boxes_xyxy)
-    return np.concatenate([b[..., :2], b[..., 2:] - b[..., :2]], axis=-1)
 
 
 def xywh_to_cxcywh(boxes_xywh: ArrayLike) -> np.ndarray:
@@ -85,12 +84,12 @@ def parse_box_xywh(text: str, name: str = "box") -> np.ndarray:
     try:
         values = [float(p) for p in parts]
     except ValueError:
-        raise ValueError(f"{name} '{text}' is not numeric: expected X,Y,W,H, e.g. 10,20,50,80")
+        raise BadInputError(f"{name} '{text}' is not numeric: expected X,Y,W,H, e.g. 10,20,50,80")
     if len(values) != 4:
-        raise ValueError(f"{name} '{text}' has {len(values)} numbers: expected X,Y,W,H")
+        raise BadInputError(f"{name} '{text}' has {len(values)} numbers: expected X,Y,W,H")
     box = np.asarray(values, dtype=np.float64)
     if not is_valid_xywh(box):
-        raise ValueError(f"{name} '{text}' must be finite with positive width and height")
+        raise BadInputError(f"{name} '{text}' must be finite with positive width and height")
     return box
 
 
@@ -99,7 +98,9 @@ def check_box_in_image(box_xywh: ArrayLike, image_hw, name: str = "box") -> None
     box = _as_boxes(box_xywh)
     height, width = image_hw[:2]
     if not is_valid_xywh(box):
-        raise ValueError(f"{name} {box.tolist()} must be finite with positive width and height")
+        raise BadInputError(f"{name} {box.tolist()} must be finite with positive width and height")
     x0, y0, x1, y1 = xywh_to_xyxy(box)
     if x1 <= 0 or y1 <= 0 or x0 >= width or y0 >= height:
-        raise ValueError(f"{name} {box.tolist()} (x,y,w,h) lies outside the {width}x{height} image")
+        raise BadInputError(
+            f"{name} {box.tolist()} (x,y,w,h) lies outside the {width}x{height} image"
+        )

@@ -6,9 +6,8 @@ import pickle
 import pytest
 import torch
 
-from siamtrack.checkpoint import (
-    InvalidCheckpointError,
-    SiamCheckpointer,
+from siamtrack.checkpoint import InvalidCheckpointError, SiamCheckpointer
+from siamtrack.families.siamrpn import (
     pysot_to_siamtrack_state_dict,
     siamtrack_to_pysot_state_dict,
 )
@@ -49,7 +48,9 @@ def test_tsv_state_dict_round_trips_with_no_key_left_over(tmp_path, shared_data)
     path = tmp_path / "model.pth"  # pysot training format: wrapper + DataParallel prefixes
     torch.save({"epoch": 20, "state_dict": {f"module.{k}": v for k, v in original.items()}}, path)
     torch.manual_seed(0)
-    model = build(CONFIGS_DIR / "siamrpn_R_50_l234_dwxcorr.yaml", "MODEL.BACKBONE.FREEZE_AT", 0)
+    model = build(
+        CONFIGS_DIR / "siamrpn" / "siamrpn_R_50_l234_dwxcorr.yaml", "MODEL.BACKBONE.FREEZE_AT", 0
+    )
     assert set(converted) == set(model.state_dict())
     SiamCheckpointer(model).load(str(path))
     back = siamtrack_to_pysot_state_dict(model.state_dict())
@@ -227,3 +228,20 @@ def test_save_is_atomic_and_tags_last_checkpoint(tmp_path, monkeypatch):
     assert (tmp_path / "model_0000009.pth").read_bytes() == good
     assert (tmp_path / "last_checkpoint").read_text() == "model_0000009.pth"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["last_checkpoint", "model_0000009.pth"]
+
+
+def test_checkpoint_with_the_earlier_head_name_loads(tmp_path):
+    """siamtrack checkpoints of SiamRPN++ saved while the head was the ``rpn_head`` child."""
+    source = build(TINY_CONFIGS["pysot"], "MODEL.BACKBONE.FREEZE_AT", 0, seed=1)
+    old_names = {
+        ("rpn_head." + k[len("head.") :] if k.startswith("head.") else k): v
+        for k, v in source.state_dict().items()
+    }
+    assert any(k.startswith("rpn_head.levels.") for k in old_names)
+    path = tmp_path / "model_final.pth"
+    torch.save({"model": old_names, "iteration": 3}, path)
+    target = build(TINY_CONFIGS["pysot"], "MODEL.BACKBONE.FREEZE_AT", 0, seed=2)
+    extra = SiamCheckpointer(target).load(str(path))
+    assert extra["iteration"] == 3
+    expected = source.state_dict()
+    assert all(torch.equal(v, expected[k]) for k, v in target.state_dict().items())

@@ -4,10 +4,11 @@ import importlib.util
 
 import torch
 
-from siamtrack.checkpoint import SiamCheckpointer, siamtrack_to_pysot_state_dict
+from siamtrack.checkpoint import SiamCheckpointer
+from siamtrack.families.siamrpn import siamtrack_to_pysot_state_dict
 
 from ..conftest import REPO_ROOT
-from ..modeling.helpers import TINY_PYSOT, build
+from ..modeling.helpers import TINY_PYSOT, TINY_STANDARD, build
 
 
 def _tool():
@@ -35,7 +36,7 @@ def test_convert_checks_and_never_overwrites(tmp_path, capsys):
     assert out.read_bytes() == before
     # weights that do not fit the config: nothing is written
     bad_out = tmp_path / "bad.pth"
-    config = REPO_ROOT / "configs" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
+    config = TINY_STANDARD
     assert tool.main([str(pysot_file), str(bad_out), "--config-file", str(config)]) == 2
     assert "does not fit" in capsys.readouterr().err and not bad_out.exists()
     assert not list(tmp_path.glob("*.tmp"))

@@ -62,7 +62,7 @@ def test_numpy_contents_of_real_checkpoints_are_allowed(tmp_path, nanotrack_weig
 
 def test_caffe2_style_pkl_with_numpy_arrays_loads(tmp_path):
     model = build(
-        CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml",
+        CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml",
         "MODEL.BACKBONE.FREEZE_AT", 0,
     )  # fmt: skip
     weights = {

@@ -132,7 +132,10 @@ def test_lasot_flags_and_generic_broken_boxes(tmp_path):
     source = SequencePairSource(
         "generic", load_sequence_dicts(tmp_path / "generic"), frame_range=100, min_box_size=4.0
     )
-    assert source.filter_counts["invalid_frames"] == 3
+    # the nan row counts as absent (a ground-truth row of nan means "target not visible"),
+    # the zero-width and negative-width rows as invalid
+    assert source.filter_counts["absent_frames"] == 1
+    assert source.filter_counts["invalid_frames"] == 2
     assert source.filter_counts["too_small_frames"] == 1 and source.filter_counts["frames"] == 2
     for template, search in _positive_frames(source, 0):
         assert {template, search} <= {1, 6}

@@ -1,4 +1,4 @@
-"""NanoTrack (SiameseBAN) training through SiamTrainer: point labels, losses, the recipe's
+"""NanoTrack training through SiamTrainer: point labels, losses, the recipe's
 schedule, fine-tuning from the released weights, checkpoints back into the tracker and --resume."""
 
 import itertools
@@ -12,7 +12,8 @@ from siamtrack import load_config
 from siamtrack.checkpoint import SiamCheckpointer
 from siamtrack.data import build_pair_sources, build_pair_train_loader, get_sequences
 from siamtrack.engine import SiamTrainer
-from siamtrack.modeling.points import label_points, point_grid_xy
+from siamtrack.families.nanotrack.losses import label_points
+from siamtrack.families.nanotrack.points import point_grid_xy
 from siamtrack.tracking import SiamTracker
 from siamtrack.utils.boxes import iou_xywh
 
@@ -71,8 +72,8 @@ def test_negative_pair_labels(width, height, negatives):
 def test_model_labels_follow_config_counts():
     cfg = load_config(
         str(FINETUNE_CONFIG),
-        ["MODEL.SIAM_BAN.POSITIVE_NUM", "4", "MODEL.SIAM_BAN.NEGATIVE_NUM", "10",
-         "MODEL.SIAM_BAN.NEGATIVE_PAIR_NUM", "3", "MODEL.WEIGHTS", ""],
+        ["MODEL.NANOTRACK.POSITIVE_NUM", "4", "MODEL.NANOTRACK.NEGATIVE_NUM", "10",
+         "MODEL.NANOTRACK.NEGATIVE_PAIR_NUM", "3", "MODEL.WEIGHTS", ""],
     )  # fmt: skip
     model = SiamTrainer.build_model(cfg)
     boxes = torch.stack([_centred_box(200, 200), _centred_box(200, 200)])
@@ -91,7 +92,7 @@ def test_configs_follow_the_recipe(config_file):
     assert (solver.MOMENTUM, solver.WEIGHT_DECAY, solver.BACKBONE_LR_FACTOR) == (0.9, 1e-4, 0.1)
     assert solver.CLIP_GRADIENTS.ENABLED and solver.CLIP_GRADIENTS.CLIP_VALUE == 10.0
     assert solver.CLIP_GRADIENTS.CLIP_TYPE == "full_model"
-    ban = cfg.MODEL.SIAM_BAN
+    ban = cfg.MODEL.NANOTRACK
     assert (ban.POSITIVE_NUM, ban.NEGATIVE_NUM, ban.NEGATIVE_PAIR_NUM) == (16, 48, 16)
     assert cfg.INPUT.NEGATIVE_PAIR_PROB == 0.2
     model = SiamTrainer.build_model(cfg)

@@ -12,12 +12,14 @@ from detectron2.engine import HookBase
 
 from siamtrack import load_config
 from siamtrack.data import build_pair_train_loader, register_coco_pairs
-from siamtrack.engine import SiamTrainer, check_output_dir
+from siamtrack.engine import SiamTrainer, check_no_previous_run
 from siamtrack.engine.launch import _free_local_port
 
 from ..conftest import CONFIGS_DIR, REPO_ROOT
 
-TINY_CONFIG = str(CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml")
+TINY_CONFIG = str(
+    CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
+)
 
 
 def _cfg(tmp_path, *opts):
@@ -103,7 +105,7 @@ def test_resume_continues_from_last_checkpoint(tmp_path):
     assert (tmp_path / "last_checkpoint").read_text().strip() == "model_0000002.pth"
     # a fresh run must not silently replace the interrupted run's checkpoints
     with pytest.raises(FileExistsError, match="--resume"):
-        check_output_dir(str(tmp_path), resume=False)
+        check_no_previous_run(str(tmp_path), resume=False)
     trainer = SiamTrainer(cfg)
     trainer.resume_or_load(resume=True)
     assert trainer.start_iter == 3

@@ -125,3 +125,38 @@ def test_opencv_baseline_on_real_frames(shared_data):
     assert report.overall["auc"] > 0.3  # an easy start of a sequence
     with pytest.raises(ValueError, match="has no tracker 'Nope'"):
         OpenCVTracker("Nope")
+
+
+class _ScoringCvTracker:
+    """Stands in for cv2.TrackerNano / TrackerVit: ``getTrackingScore`` after each update."""
+
+    def __init__(self, scores):
+        self.scores = list(scores)
+        self.score = float("nan")
+
+    def init(self, image, rect):
+        pass
+
+    def update(self, image):
+        self.score = self.scores.pop(0)
+        return self.score > 0.5, (1, 2, 3, 4)
+
+    def getTrackingScore(self):
+        return self.score
+
+
+def test_opencv_tracking_score_is_the_confidence():
+    from siamtrack.tracking.opencv_trackers import OpenCVTracker, available_opencv_trackers
+
+    names = available_opencv_trackers()
+    if not names:
+        pytest.skip("this OpenCV build has no baseline tracker")
+    frames = [np.zeros((20, 20, 3), np.uint8)] * 3
+    plain = OpenCVTracker(names[0]).track(frames, [5, 5, 8, 8])
+    assert plain.present.all() and np.array_equal(plain.confidences, np.ones(3))
+    tracker = OpenCVTracker(names[0])
+    tracker._create = lambda: _ScoringCvTracker([0.75, 0.25])
+    result = tracker.track(frames, [5, 5, 8, 8])
+    np.testing.assert_array_equal(result.confidences, [1.0, 0.75, 0.25])
+    np.testing.assert_array_equal(result.scores, [1.0, 0.75, 0.0])  # a failed update scores 0
+    assert result.present.all()

@@ -12,13 +12,13 @@ import torch
 
 from siamtrack import SiamTracker, load_config
 from siamtrack.export import (
-    LAYOUTS,
     TEMPLATE_FILE,
     TRACK_FILE,
     SiameseGraphs,
     check_export,
     deploy,
     export_graphs,
+    export_layouts,
     load_siamese_graphs,
     save_export,
 )
@@ -33,7 +33,7 @@ TOLERANCE = 1e-4  # max difference relative to the output range
 SIAMRPN_CONFIGS = {  # random weights, BatchNorm statistics randomised
     "R50-pysot-layout": TINY_PYSOT,  # R-50 l234, shrunken widths, 63 / 127 crops
     "R50-standard-layout": TINY_STANDARD,
-    "R18-light": CONFIGS_DIR / "siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml",
+    "R18-light": CONFIGS_DIR / "siamrpn" / "siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml",
 }
 
 
@@ -156,7 +156,7 @@ def test_cli_zoo_name_check_and_force(export_tool, zoo, tmp_path, capsys):
     assert "check passed" in out and "track.onnx:scores (batch 2)" in out
     assert "relative to the output range" in out
     assert sorted(os.listdir(output)) == [TEMPLATE_FILE, TRACK_FILE]
-    assert load_siamese_graphs(output).metadata["meta_architecture"] == "SiameseBAN"
+    assert load_siamese_graphs(output).metadata["meta_architecture"] == "NanoTrack"
     first = (output / TRACK_FILE).read_bytes()
 
     code, _, err = run_tool(export_tool, capsys, "--weights", "nanotrack_v2", "--output", output)
@@ -194,7 +194,8 @@ def test_cli_errors(export_tool, zoo, tmp_path, capsys, args, message):
 
 
 def test_cli_layouts_are_the_library_layouts(export_tool):
-    assert export_tool.LAYOUTS == LAYOUTS  # the CLI names them without importing siamtrack
+    # the CLI names them without importing torch (the families' manifests)
+    assert export_tool.LAYOUTS == export_layouts()
 
 
 def test_cli_check_failure_writes_nothing(export_tool, zoo, tmp_path, capsys, monkeypatch):

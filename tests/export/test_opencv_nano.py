@@ -4,20 +4,18 @@ sequences with siamtrack's export (released and fine-tuned weights) next to the 
 import cv2
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 import torch
 
 from siamtrack.evaluation import evaluate
-from siamtrack.export import (
+from siamtrack.export import check_export, export_graphs, save_export
+from siamtrack.export.onnx import create_session
+from siamtrack.families.nanotrack import (
     BACKBONE_FILE,
     HEAD_FILE,
-    check_export,
     check_opencv_nano_model,
-    export_graphs,
     export_opencv_nano_graphs,
     load_opencv_nano_graphs,
-    save_export,
 )
 from siamtrack.io import load_sequence, load_sequences
 from siamtrack.tracking import OpenCVTracker
@@ -80,8 +78,8 @@ def test_graphs_equal_the_official_files_up_to_the_channel_order(nanotrack_v2, n
     """Ours on RGB == the official v2 graphs on BGR (the same weights; only the input order
     differs, which is the point: OpenCV feeds RGB)."""
     graphs = export_opencv_nano_graphs(nanotrack_v2)
-    ours = [ort.InferenceSession(g) for g in (graphs.backbone, graphs.head)]
-    official = [ort.InferenceSession(str(nanotrack_weights / f)) for f in OFFICIAL_V2]
+    ours = [create_session(g) for g in (graphs.backbone, graphs.head)]
+    official = [create_session(nanotrack_weights / f) for f in OFFICIAL_V2]
     rng = np.random.default_rng(0)
     search_bgr = rng.integers(0, 256, (1, 3, 255, 255)).astype(np.float32)
     template_bgr = rng.integers(0, 256, (1, 3, 127, 127)).astype(np.float32)

@@ -4,7 +4,8 @@ The server runs as the toolkit runs it (``python -m siamtrack.integrations.vot``
 process speaking TraX on its stdin/stdout) on the first frames of OTB Crossing, with the tiny
 standard-layout config and a seeded random checkpoint. Its replies must be ``SiamTracker``'s own
 boxes: TraX carries region coordinates as float32 printed with 4 decimals, so they agree to
-5e-5 px + float32 rounding, checked with ``TRAX_ATOL``; scores travel as text and agree exactly.
+5e-5 px + float32 rounding, checked with ``TRAX_ATOL``; confidences travel as text and agree
+exactly.
 """
 
 import contextlib
@@ -23,7 +24,7 @@ from siamtrack.integrations import vot as vot_server
 
 from ..conftest import CONFIGS_DIR, REPO_ROOT
 
-CONFIG = CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
+CONFIG = CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
 NUM_FRAMES = 10
 TRAX_ATOL = 1e-4
 ERROR_PREFIX = "siamtrack.integrations.vot: error: "
@@ -60,7 +61,7 @@ def weights(tmp_path_factory):
     torch.manual_seed(7)
     model = build_model(load_config(str(CONFIG))).eval()
     with torch.no_grad():
-        for level in model.rpn_head.levels.values():
+        for level in model.head.levels.values():
             for branch in (level.cls, level.loc):
                 branch.predictor.weight.mul_(1e-4)
                 branch.predictor.bias.zero_()
@@ -185,7 +186,7 @@ def test_handshake_declares_rectangles_and_polygons(conversation):
 def test_reported_regions_are_siamtrackers_boxes(conversation, reference):
     boxes, confidences = conversation["rectangle_paths"]
     np.testing.assert_allclose(boxes, reference.boxes_xywh, rtol=0, atol=TRAX_ATOL)
-    np.testing.assert_array_equal(confidences, reference.scores)  # frame 0: 1.0 (given box)
+    np.testing.assert_array_equal(confidences, reference.confidences)  # frame 0: 1.0 (given box)
 
 
 @pytest.mark.parametrize("session", ["polygon_memory", "rectangle_buffers"])
@@ -194,7 +195,7 @@ def test_polygon_init_and_in_memory_images_give_the_same_boxes(conversation, ref
     same frames as the files; a new initialize restarts the tracker cleanly."""
     boxes, confidences = conversation[session]
     np.testing.assert_allclose(boxes, reference.boxes_xywh, rtol=0, atol=TRAX_ATOL)
-    np.testing.assert_array_equal(confidences, reference.scores)
+    np.testing.assert_array_equal(confidences, reference.confidences)
 
 
 def test_mask_region_ends_the_session_with_a_clear_error(conversation):
@@ -279,6 +280,53 @@ def test_config_and_weights_errors_end_the_session_with_a_reason(
     assert expected in errors[0] and server.reason == errors[0][len(ERROR_PREFIX) :]
 
 
+class _ScriptedServer:
+    """Stands in for trax.Server: answers ``wait`` from a list of requests, records replies."""
+
+    def __init__(self, requests):
+        self.requests = list(requests)
+        self.replies = []
+
+    def wait(self):
+        return self.requests.pop(0)
+
+    def status(self, objects, properties=None):
+        self.replies.append(objects)
+
+    def quit(self, reason=None):
+        raise AssertionError(f"unexpected quit: {reason}")
+
+
+class _ConfidenceTracker:
+    """Reports a fixed box with a raw score 0.25 and a presence confidence 0.75 (absent)."""
+
+    def init(self, image_bgr, box_xywh):
+        self.box = box_xywh
+
+    def update(self, image_bgr):
+        from siamtrack.tracking.results import TrackResult
+
+        return TrackResult(self.box, 0.25, 1, present=False, confidence=0.75)
+
+
+def test_replies_carry_the_presence_confidence_not_the_score(trax, crossing):
+    from types import SimpleNamespace
+
+    frames, boxes = crossing
+    image = {"color": trax.FileImage.create(frames[0])}
+    rectangle = trax.Rectangle.create(*boxes[0])
+    server = _ScriptedServer(
+        [
+            SimpleNamespace(type="initialize", objects=[(rectangle, {})], image=image),
+            SimpleNamespace(type="frame", objects=[], image=image),
+            SimpleNamespace(type="quit", objects=[], image=None),
+        ]
+    )
+    assert vot_server.serve(server, _ConfidenceTracker) == 0
+    confidences = [float(reply[0][1]["confidence"]) for reply in server.replies]
+    assert confidences == [vot_server.INIT_CONFIDENCE, 0.75]
+
+
 def test_missing_vot_trax_gives_install_hint(monkeypatch, capsys):
     monkeypatch.setitem(sys.modules, "trax", None)  # makes `import trax` fail
     with pytest.raises(ImportError, match="pip install vot-trax"):
@@ -337,4 +385,4 @@ def test_vot_toolkit_runs_the_tracker_on_a_local_sequence(crossing, weights, ref
     stored = np.array([[r.x, r.y, r.width, r.height] for r in trajectory[1:]])
     np.testing.assert_allclose(stored, reference.boxes_xywh[1:], rtol=0, atol=TRAX_ATOL)
     confidences = np.loadtxt(results / "crossing10_001_confidence.value")
-    np.testing.assert_array_equal(confidences, reference.scores)
+    np.testing.assert_array_equal(confidences, reference.confidences)

@@ -185,7 +185,7 @@ def test_pysot_entries_are_fetched_by_hand():
         assert f"{name}/model.pth" in entry.local_names
         config = Path(get_config_file(name))
         assert config.is_absolute() and config.is_file()
-    assert get_config_file(PYSOT).endswith("configs/siamrpn_R_50_l234_dwxcorr.yaml")
+    assert get_config_file(PYSOT).endswith("configs/siamrpn/siamrpn_R_50_l234_dwxcorr.yaml")
 
 
 def test_every_config_file_exists():

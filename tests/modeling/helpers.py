@@ -8,8 +8,10 @@ from siamtrack import add_siamtrack_config
 
 from ..conftest import CONFIGS_DIR
 
-TINY_PYSOT = CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_pysot_instant_test.yaml"
-TINY_STANDARD = CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
+TINY_PYSOT = CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_pysot_instant_test.yaml"
+TINY_STANDARD = (
+    CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
+)
 TINY_CONFIGS = {"pysot": TINY_PYSOT, "standard": TINY_STANDARD}
 
 

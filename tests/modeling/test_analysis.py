@@ -17,22 +17,22 @@ def _tool():
 
 
 def test_analyze_tiny_config(capsys):
-    config = CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
+    config = CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
     tool = _tool()
     report, _ = tool.analyze(tool.parse_args(["--config-file", str(config)]))
     assert tool.main(["--config-file", str(config)]) == 0
     gmac, params = report["gmac"], report["parameters"]
     assert report["score_map"] == [5, 13, 13]
-    assert params["total"] == params["backbone"] + params["neck"] + params["rpn_head"]
+    assert params["total"] == params["backbone"] + params["neck"] + params["head"]
     assert gmac["track_step_pysot"] == pytest.approx(gmac["track_step"] + gmac["template_kernels"])
-    parts = gmac["track_step/backbone"] + gmac["track_step/neck"] + gmac["track_step/rpn_head"]
+    parts = gmac["track_step/backbone"] + gmac["track_step/neck"] + gmac["track_step/head"]
     assert parts == pytest.approx(gmac["track_step"])
     assert 0 < gmac["template_branch"] < gmac["track_step"]
     assert "tracking step, cached template features" in capsys.readouterr().out
 
 
 def test_pysot_r50_matches_published_numbers():
-    config = CONFIGS_DIR / "siamrpn_R_50_l234_dwxcorr.yaml"
+    config = CONFIGS_DIR / "siamrpn" / "siamrpn_R_50_l234_dwxcorr.yaml"
     tool = _tool()
     report, _ = tool.analyze(tool.parse_args(["--config-file", str(config), "--json"]))
     assert report["parameters"]["total"] == 53_950_624

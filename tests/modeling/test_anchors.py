@@ -4,8 +4,8 @@ import pytest
 import torch
 from detectron2.modeling.box_regression import Box2BoxTransform
 
-from siamtrack.modeling import anchor_grid_cxcywh, anchor_shapes_wh, decode_boxes_cxcywh
-from siamtrack.modeling.anchors import cxcywh_to_xyxy
+from siamtrack.families.siamrpn import anchor_grid_cxcywh, anchor_shapes_wh, decode_boxes_cxcywh
+from siamtrack.families.siamrpn.anchors import cxcywh_to_xyxy
 
 from .helpers import TINY_PYSOT, TINY_STANDARD, build, load_cfg
 

@@ -5,8 +5,7 @@ import torch
 import torchvision
 from detectron2.layers import ShapeSpec
 
-from siamtrack.checkpoint import resnet_to_siamtrack_state_dict
-from siamtrack.modeling import build_siam_resnet_backbone
+from siamtrack.families.siamrpn import build_siam_resnet_backbone, resnet_to_siamtrack_state_dict
 
 from .helpers import TINY_CONFIGS, load_cfg
 

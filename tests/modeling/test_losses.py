@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from siamtrack.modeling.anchors import cxcywh_to_xyxy
-from siamtrack.modeling.losses import siamese_rpn_losses
+from siamtrack.families.siamrpn.anchors import cxcywh_to_xyxy
+from siamtrack.families.siamrpn.losses import siamese_rpn_losses
 from siamtrack.utils.boxes import iou_xywh
 
 from .helpers import TINY_PYSOT, build

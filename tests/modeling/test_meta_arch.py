@@ -5,7 +5,8 @@ import torch
 from detectron2.modeling import build_model
 from detectron2.utils.events import EventStorage
 
-from siamtrack.modeling import SiameseRPN, SiamTrackOutput
+from siamtrack.families.siamrpn import SiameseRPN
+from siamtrack.modeling import SiamTrackOutput
 
 from ..conftest import CONFIGS_DIR
 from .helpers import TINY_CONFIGS, build, load_cfg, make_pair, random_images
@@ -13,11 +14,14 @@ from .helpers import TINY_CONFIGS, build, load_cfg, make_pair, random_images
 # expected (A, H, W) score map of the model configs (others, e.g. training schedules that
 # inherit them, are run too and checked for consistency)
 EXPECTED_SCORE_MAPS = {
-    "quick_schedules/siamrpn_tiny_pysot_instant_test.yaml": (5, 11, 11),
-    "quick_schedules/siamrpn_tiny_standard_instant_test.yaml": (5, 13, 13),
-    "siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml": (5, 27, 27),
-    "siamrpn_R_50_l234_dwxcorr.yaml": (5, 25, 25),
-    "siamrpn_R_50_std_l234_dwxcorr.yaml": (5, 27, 27),
+    "siamrpn/quick_schedules/siamrpn_tiny_pysot_instant_test.yaml": (5, 11, 11),
+    "siamrpn/quick_schedules/siamrpn_tiny_standard_instant_test.yaml": (5, 13, 13),
+    "siamrpn/siamrpn_R_18_narrow_l23_dwxcorr_cpu.yaml": (5, 27, 27),
+    "siamrpn/siamrpn_R_50_l234_dwxcorr.yaml": (5, 25, 25),
+    "siamrpn/siamrpn_R_50_std_l234_dwxcorr.yaml": (5, 27, 27),
+    "siamrpn/siamrpn_alex_upxcorr.yaml": (5, 21, 21),
+    "siamrpn/siamrpn_alex_dwxcorr.yaml": (5, 21, 21),
+    "siamrpn/quick_schedules/siamrpn_alex_upxcorr_tiny_instant_test.yaml": (5, 17, 17),
 }
 # full-width R-50s are shrunk to 1/8 width here (geometry does not depend on width); the real
 # widths are run in test_full_pysot_model_parameters_and_shapes
@@ -29,8 +33,8 @@ SHRINK_R50 = [
 # SiamRPN++ configs (NanoTrack's are checked in test_nanotrack.py)
 ALL_CONFIGS = sorted(
     str(p.relative_to(CONFIGS_DIR))
-    for p in CONFIGS_DIR.rglob("*.yaml")
-    if p.name != "Base-SiamRPN.yaml" and "nanotrack" not in p.relative_to(CONFIGS_DIR).parts
+    for p in (CONFIGS_DIR / "siamrpn").rglob("*.yaml")
+    if p.name != "Base-SiamRPN.yaml"
 )
 
 
@@ -41,9 +45,10 @@ def test_model_configs_exist():
 @pytest.mark.parametrize("name", ALL_CONFIGS)
 def test_output_shapes_per_config(name):
     cfg = load_cfg(CONFIGS_DIR / name)
+    alexnet = cfg.MODEL.BACKBONE.NAME == "build_alexnet_backbone"
     opts = (
         SHRINK_R50
-        if cfg.MODEL.RESNETS.DEPTH >= 50 and cfg.MODEL.RESNETS.WIDTH_PER_GROUP > 8
+        if not alexnet and cfg.MODEL.RESNETS.DEPTH >= 50 and cfg.MODEL.RESNETS.WIDTH_PER_GROUP > 8
         else []
     )
     model = build(CONFIGS_DIR / name, *opts).eval()
@@ -52,7 +57,8 @@ def test_output_shapes_per_config(name):
         name, (model.num_anchors, model.score_size, model.score_size)
     )
     assert (model.num_anchors, model.score_size) == (num_anchors, height)
-    assert [n for n, _ in model.backbone.named_children()][:3] == ["stem", "res2", "res3"]
+    stages = ["conv1", "conv2", "conv3"] if alexnet else ["stem", "res2", "res3"]
+    assert [n for n, _ in model.backbone.named_children()][:3] == stages
     with torch.no_grad():
         features = model.encode_template(random_images(1, model.template_size))
         output = model.track(features, random_images(2, model.search_size, seed=1))
@@ -65,7 +71,9 @@ def test_output_shapes_per_config(name):
 
 def test_full_pysot_model_parameters_and_shapes():
     torch.manual_seed(0)
-    cfg = load_cfg(CONFIGS_DIR / "siamrpn_R_50_l234_dwxcorr.yaml", "MODEL.BACKBONE.FREEZE_AT", 0)
+    cfg = load_cfg(
+        CONFIGS_DIR / "siamrpn" / "siamrpn_R_50_l234_dwxcorr.yaml", "MODEL.BACKBONE.FREEZE_AT", 0
+    )
     model = build_model(cfg).eval()
     assert sum(p.numel() for p in model.parameters()) == 53_950_624
     assert len(model.state_dict()) == 458
@@ -97,14 +105,14 @@ def test_track_uses_cached_kernels_and_accepts_uint8_or_float(tiny):
     torch.testing.assert_close(shared.boxes_cxcywh, paired.boxes_cxcywh, rtol=1e-3, atol=1e-2)
     assert set(separate[1]) == {"scores", "boxes_cxcywh"}
     torch.testing.assert_close(separate[1]["scores"], shared.scores[1], rtol=1e-3, atol=1e-4)
-    levels = len(tiny.rpn_head.in_features)
+    levels = len(tiny.head.in_features)
     assert len(features) == 2 * levels  # cls kernels of every level, then loc kernels
     assert all(f.shape[0] == 1 for f in features)
 
 
 def test_boxes_are_anchors_when_deltas_are_zero(tiny):
     model = build(TINY_CONFIGS["standard"]).eval()
-    for branch in (model.rpn_head.levels[name].loc for name in model.rpn_head.in_features):
+    for branch in (model.head.levels[name].loc for name in model.head.in_features):
         torch.nn.init.zeros_(branch.predictor.weight)
         torch.nn.init.zeros_(branch.predictor.bias)
     with torch.no_grad():
@@ -188,7 +196,11 @@ def test_loss_falls_when_overfitting_fixed_pairs():
 def test_explicit_construction_without_config():
     from detectron2.layers import ShapeSpec
 
-    from siamtrack.modeling import MultiLevelDepthwiseRPNHead, SiamNeck, build_siam_resnet_backbone
+    from siamtrack.families.siamrpn import (
+        MultiLevelDepthwiseRPNHead,
+        SiamNeck,
+        build_siam_resnet_backbone,
+    )
 
     cfg = load_cfg(TINY_CONFIGS["standard"])
     backbone = build_siam_resnet_backbone(cfg, ShapeSpec(channels=3))
@@ -199,7 +211,7 @@ def test_explicit_construction_without_config():
     model = SiameseRPN(
         backbone=backbone,
         neck=neck,
-        rpn_head=head,
+        head=head,
         template_size=65,
         search_size=129,
         pixel_mean=[0.0, 0.0, 0.0],

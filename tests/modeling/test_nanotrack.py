@@ -1,4 +1,4 @@
-"""NanoTrack v1/v2/v3 (SiameseBAN): structure, released weights, parity with the official ONNX."""
+"""NanoTrack v1/v2/v3 (the NanoTrack meta-architecture): structure, released weights, parity with the official ONNX."""
 
 import numpy as np
 import onnx
@@ -7,8 +7,9 @@ import pytest
 import torch
 
 from siamtrack.checkpoint import InvalidCheckpointError, SiamCheckpointer, read_checkpoint
-from siamtrack.checkpoint.nanotrack import UNUSED_KEYS
-from siamtrack.modeling import SiameseBAN, SiameseNetwork, fold_batchnorm
+from siamtrack.families.nanotrack import NanoTrack
+from siamtrack.families.nanotrack.checkpoint import UNUSED_KEYS
+from siamtrack.modeling import SiameseNetwork, fold_batchnorm
 from siamtrack.modeling.analysis import analyze_flops, count_parameters
 
 from ..conftest import CONFIGS_DIR
@@ -80,7 +81,7 @@ def _official_sessions(folder, version):
 @pytest.mark.parametrize("version", VERSIONS)
 def test_structure_matches_the_release(version):
     model = build(config_file(version))
-    assert isinstance(model, SiameseBAN) and isinstance(model, SiameseNetwork)
+    assert isinstance(model, NanoTrack) and isinstance(model, SiameseNetwork)
     params = count_parameters(model)
     assert params["backbone"] + params["head"] == params["total"] == PARAMETERS[version]
     assert (model.num_anchors, model.score_size) == (1, SCORE_SIZE[version])
@@ -152,14 +153,16 @@ def test_compute_per_tracking_step(released):
 
 
 def test_wrong_family_and_wrong_version_are_explained(nanotrack_weights, tmp_path):
-    rpn = build(CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml")
+    rpn = build(
+        CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
+    )
     with pytest.raises(InvalidCheckpointError, match="nanotrack v3 weights, which a SiameseRPN"):
         SiamCheckpointer(rpn).load(str(nanotrack_weights / "nanotrackv3.pth"))
     v3 = build(config_file(3))
     with pytest.raises(InvalidCheckpointError, match="NanoTrack v2: use .*nanotrack_v2.yaml"):
         SiamCheckpointer(v3).load(str(nanotrack_weights / "nanotrackv2.pth"))
     torch.save({"model": rpn.state_dict()}, tmp_path / "rpn.pth")  # a SiamRPN++ checkpoint
-    with pytest.raises(InvalidCheckpointError, match="none of its .* SiameseBAN model"):
+    with pytest.raises(InvalidCheckpointError, match="none of its .* NanoTrack model"):
         SiamCheckpointer(v3).load(str(tmp_path / "rpn.pth"))
     truncated = tmp_path / "nanotrackv3.pth"
     truncated.write_bytes((nanotrack_weights / "nanotrackv3.pth").read_bytes()[:100_000])

@@ -54,7 +54,7 @@ def test_malformed_yaml_is_a_one_line_error(tool, tmp_path, shared_data):
 def test_weight_file_without_config_file_is_named(tmp_path):
     from argparse import Namespace
 
-    from siamtrack.cli import config_from_args
+    from siamtrack.config import config_from_args
 
     weights = tmp_path / "model_final.pth"
     weights.write_bytes(b"")
@@ -67,8 +67,8 @@ def test_weight_file_without_config_file_is_named(tmp_path):
 def test_zoo_name_without_config_file_uses_the_entry_config():
     from argparse import Namespace
 
-    from siamtrack.cli import config_from_args
+    from siamtrack.config import config_from_args
 
     cfg = config_from_args(Namespace(config_file=None, weights="nanotrack_v2", opts=[]))
-    assert cfg.MODEL.META_ARCHITECTURE == "SiameseBAN" and cfg.MODEL.WEIGHTS == "nanotrack_v2"
-    assert cfg.MODEL.SIAM_BAN.HEAD_NAME == "NanoTrackV2Head"
+    assert cfg.MODEL.META_ARCHITECTURE == "NanoTrack" and cfg.MODEL.WEIGHTS == "nanotrack_v2"
+    assert cfg.MODEL.SIAMESE.HEAD_NAME == "NanoTrackV2Head"

@@ -134,3 +134,35 @@ def test_got10k_folder_gets_the_got10k_protocol_unless_overridden(
     data = json.loads((out / "ope_results.json").read_text())
     assert data["protocol"] == "lasot" and "auc" in data["trackers"][0]["overall"]
     assert (out / "precision_plot.png").is_file()
+
+
+def test_nan_rows_in_ground_truth_get_the_longterm_protocol(eval_tracker_tool, tmp_path, capsys):
+    """Absent frames (nan rows) pick the longterm protocol; result files with a confidence file
+    and without one are compared in one table and one precision-recall plot."""
+    import cv2
+
+    from siamtrack.io import load_sequences
+
+    root, out = tmp_path / "LT", tmp_path / "out"
+    gt = np.array([[5, 5, 10, 10]] * 3 + [[np.nan] * 4] * 2 + [[6, 5, 10, 10]], dtype=float)
+    for name in ("s1", "s2"):
+        (root / name / "img").mkdir(parents=True)
+        for k in range(len(gt)):
+            cv2.imwrite(str(root / name / "img" / f"{k + 1:04d}.jpg"), np.zeros((30, 30, 3)))
+        np.savetxt(root / name / "groundtruth.txt", gt, fmt="%g", delimiter=",")
+    confident = gt.copy()
+    confident[4] = [0, 0, 5, 5]  # a false positive on an absent frame, with a low confidence
+    for sequence in load_sequences(root):
+        write_otb_results(out / "results", "confident", sequence.name, confident,
+                          [1, 0.9, 0.9, 0.1, 0.2, 0.9])  # fmt: skip
+        write_otb_results(out / "results", "plain", sequence.name, confident)  # no confidences
+    args = ["--dataset-root", str(root), "--output-dir", str(out), "--compare", "all"]
+    assert eval_tracker_tool.main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "longterm protocol" in lines[1] and lines[2].split()[1:4] == ["F", "Pr", "Re"]
+    assert lines[4].startswith("confident") and lines[5].startswith("plain")
+    data = json.loads((out / "ope_results.json").read_text())
+    confident_overall, plain_overall = (t["overall"] for t in data["trackers"])
+    assert data["protocol"] == "longterm" and confident_overall["f_score"] == 1.0
+    assert confident_overall["threshold"] == 0.9 and plain_overall["precision"] == 0.75
+    assert (out / "precision_recall_plot.png").is_file() and (out / "success_plot.png").is_file()

@@ -89,7 +89,8 @@ def test_crossing_video_rows_match_frames(track_video_tool, tiny_config, shared_
         tmp_path / "crossing.csv",
     )
     assert code == 0
-    frames, boxes, scores = read_boxes_file(tmp_path / "crossing.csv")
+    (rows,) = read_boxes_file(tmp_path / "crossing.csv").values()
+    frames, boxes, scores = rows.frames, rows.boxes_xywh, rows.scores
     np.testing.assert_array_equal(frames, np.arange(120))
     np.testing.assert_array_equal(boxes[0], [204, 150, 17, 50])
     assert np.all(np.isfinite(boxes)) and np.all((scores >= 0) & (scores <= 1))
@@ -162,7 +163,7 @@ def test_weights_are_loaded(track_video_tool, tiny_config, shared_data, tmp_path
     """--weights (siamtrack or pysot key names) gives exactly the tracker of that model."""
     import torch
 
-    from siamtrack.checkpoint import siamtrack_to_pysot_state_dict
+    from siamtrack.families.siamrpn import siamtrack_to_pysot_state_dict
     from siamtrack.io.sequences import load_sequence
     from siamtrack.tracking import InferenceOptions, SiamTracker
 
@@ -187,8 +188,8 @@ def test_weights_are_loaded(track_video_tool, tiny_config, shared_data, tmp_path
                 "--init-box", "204,150,17,50", "--config-file", tiny_config,
                 "--weights", tmp_path / "model.pth", "--save-boxes", tmp_path / "b.txt")  # fmt: skip
     assert code == 0
-    _, boxes, _ = read_boxes_file(tmp_path / "b.txt")
-    np.testing.assert_array_equal(boxes, expected.boxes_xywh)
+    boxes = read_boxes_file(tmp_path / "b.txt")[None].boxes_xywh
+    np.testing.assert_array_equal(boxes, expected.reported_boxes_xywh)  # .txt: nan if absent
 
 
 def test_several_targets(track_video_tool, nanotrack_weights, shared_data, tmp_path, capsys):
@@ -199,18 +200,41 @@ def test_several_targets(track_video_tool, nanotrack_weights, shared_data, tmp_p
     assert _run(track_video_tool, *common, "--save-boxes", tmp_path / "b.csv",
                 "--output", tmp_path / "v.mp4") == 0  # fmt: skip
     assert "2 targets" in capsys.readouterr().out
-    from siamtrack.io import read_targets_boxes_file
-
-    tracks = read_targets_boxes_file(tmp_path / "b.csv")
-    assert sorted(tracks) == ["0", "1"] and all(len(t[0]) == 8 for t in tracks.values())
-    np.testing.assert_array_equal(tracks["1"][1][0], [100, 100, 30, 40])
+    tracks = read_boxes_file(tmp_path / "b.csv")
+    assert sorted(tracks) == ["0", "1"] and all(len(t.frames) == 8 for t in tracks.values())
+    np.testing.assert_array_equal(tracks["1"].boxes_xywh[0], [100, 100, 30, 40])
     with open_frame_source(str(tmp_path / "v.mp4")) as video:
         assert len(list(video)) == 8
     assert _run(track_video_tool, *common, "--save-boxes", tmp_path / "b.txt") == 0
-    _, boxes, _ = read_boxes_file(tmp_path / "b_1.txt")  # one OTB file per target
-    np.testing.assert_array_equal(boxes, tracks["1"][1])
+    boxes = read_boxes_file(tmp_path / "b_1.txt")[None].boxes_xywh  # one OTB file per target
+    np.testing.assert_array_equal(boxes, tracks["1"].reported_boxes_xywh)  # .txt: nan if absent
     # a box outside the image among several: an error naming the target, nothing written
     bad = common[:4] + ["--init-box", "5000,10,20,20"] + common[4:]
     assert _run(track_video_tool, *bad, "--save-boxes", tmp_path / "c.csv") == 2
     assert "init box of target 1" in capsys.readouterr().err
     assert not (tmp_path / "c.csv").exists()
+
+
+def test_frames_reported_absent(track_video_tool, tiny_config, tmp_path, capsys, monkeypatch):
+    """The tracker's presence decisions reach the boxes file and the summary (a stub tracker
+    reports the target absent in frames 2 and 3; with two targets, 1 and 3 frames)."""
+    import siamtrack
+    import siamtrack.tracking
+
+    from ..tracking.presence_trackers import MultiPresenceTracker, PresenceTracker
+
+    monkeypatch.setattr(siamtrack, "SiamTracker", PresenceTracker)
+    monkeypatch.setattr(siamtrack.tracking, "MultiTargetTracker", MultiPresenceTracker)
+    write_video(tmp_path / "in.mp4", num_frames=6)
+    common = ["--input", tmp_path / "in.mp4", "--config-file", tiny_config]
+    outputs = ["--save-boxes", tmp_path / "b.txt", "--output", tmp_path / "v.mp4"]
+    assert _run(track_video_tool, *common, "--init-box", "50,40,24,30", *outputs) == 0
+    printed = capsys.readouterr().out
+    assert "tracked 6 frames" in printed and "reported the target absent in 2 frames" in printed
+    assert (tmp_path / "b.txt").read_text().splitlines()[2] == "nan,nan,nan,nan"
+    assert _run(track_video_tool, *common, "--init-box", "50,40,24,30", "--init-box",
+                "10,10,20,20", "--save-boxes", tmp_path / "m.csv") == 0  # fmt: skip
+    printed = capsys.readouterr().out
+    assert "reported absent: target 0: 1 frames, target 1: 3 frames" in printed
+    tracks = read_boxes_file(tmp_path / "m.csv")
+    assert [int(t.present.sum()) for t in tracks.values()] == [5, 3]

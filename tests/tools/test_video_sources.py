@@ -141,7 +141,8 @@ def test_track_video_rows_corrupt_frames_and_interrupt(tmp_path):
             tracker, source, [50, 40, 24, 30], writers=writers, show_progress=False
         )
     assert summary.completed and summary.bad_frames == [3]
-    index, boxes, scores = read_boxes_file(tmp_path / "b.csv")
+    (rows,) = read_boxes_file(tmp_path / "b.csv").values()
+    index, boxes, scores = rows.frames, rows.boxes_xywh, rows.scores
     np.testing.assert_array_equal(index, np.arange(6))
     np.testing.assert_array_equal(boxes[0], [50, 40, 24, 30])
     np.testing.assert_array_equal(boxes[3], boxes[2])
@@ -160,7 +161,7 @@ def test_track_video_rows_corrupt_frames_and_interrupt(tmp_path):
             stopper, source, [50, 40, 24, 30], writers=writers, show_progress=False
         )
     assert not summary.completed and len(summary.result) == 3
-    assert len(read_boxes_file(tmp_path / "p.json")[0]) == 3
+    assert len(read_boxes_file(tmp_path / "p.json")[None].frames) == 3
     assert len(list(open_frame_source(str(tmp_path / "p.mp4")))) == 3
     assert (
         sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []

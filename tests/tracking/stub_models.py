@@ -1,4 +1,5 @@
-"""Tiny models that follow the SiameseRPN inference contract (``siamtrack/modeling/siamese.py``), for tracker tests.
+"""Tiny models that follow the ``SiameseNetwork`` inference contract
+(``siamtrack/modeling/contracts.py``), for tracker tests.
 
 ``encode_template(images (B,3,T,T)) -> features``; ``track(features, search (B,3,S,S)) ->
 output`` with ``scores`` (B, A, H, W) and ``boxes_cxcywh`` (B, A, H, W, 4) in absolute

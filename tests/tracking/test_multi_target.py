@@ -1,4 +1,5 @@
-"""MultiTargetTracker: K targets in one batched call equal K single trackers; add, remove, lost."""
+"""MultiTargetTracker: K targets in one batched call equal K single trackers; add, remove,
+presence."""
 
 import cv2
 import numpy as np
@@ -102,25 +103,27 @@ def test_targets_are_added_and_removed_by_id(nanotrack_weights, sequences):
     np.testing.assert_allclose(last, walker_alone, atol=1e-4)
 
 
-def test_lost_flag_when_the_target_leaves_the_image(nanotrack_weights):
+def test_presence_when_the_target_leaves_the_image(nanotrack_weights):
     # moving right 15 px/frame out of the 320 px wide frame: fully visible up to frame 9,
     # gone from frame 12
     frames, boxes = moving_object_frames(20, start=(150, 80), step=(15, 0))
     box = list(boxes[0])
-    # NanoTrack scores the visible object 1.0 and the border it is left with ~0.9
-    cfg = nanotrack_cfg(2, nanotrack_weights, "TRACKER.LOST_SCORE", 0.95, "TRACKER.LOST_FRAMES", 3)
+    # the raw score as confidence (no presence model): NanoTrack scores the visible object
+    # 1.0 and the border it is left with ~0.9
+    cfg = nanotrack_cfg(2, nanotrack_weights, "TRACKER.PRESENCE_MODEL", "",
+                        "TRACKER.PRESENCE_THRESHOLD", 0.95)  # fmt: skip
     tracker = MultiTargetTracker(cfg)
-    assert not tracker.init(frames[0], [box])[0].lost
+    assert tracker.init(frames[0], [box])[0].present
     results = [tracker.update(frame)[0] for frame in frames[1:]]
     scores = np.array([r.score for r in results])
-    lost = np.array([r.lost for r in results])
-    assert not lost[:9].any() and np.all(scores[:9] > 0.95)  # frames 1-9: visible
-    first_lost = int(np.argmax(lost))
-    assert lost[first_lost:].all() and first_lost >= 2
-    assert np.all(scores[first_lost - 2 : first_lost + 1] < 0.95)  # 3 low frames in a row
-    single = SiamTracker(cfg)  # the single-target tracker reports the same flag
+    present = np.array([r.present for r in results])
+    np.testing.assert_array_equal([r.confidence for r in results], scores)
+    assert present[:9].all() and np.all(scores[:9] > 0.95)  # frames 1-9: visible
+    np.testing.assert_array_equal(present, scores >= 0.95)
+    assert not present[11:].any()  # gone
+    single = SiamTracker(cfg)  # the single-target tracker reports the same
     single.init(frames[0], box)
-    assert [single.update(frame).lost for frame in frames[1:]] == lost.tolist()
+    assert [single.update(frame).present for frame in frames[1:]] == present.tolist()
 
 
 def test_bad_input_names_the_target_and_others_keep_tracking(nanotrack_weights, sequences):
@@ -164,8 +167,12 @@ def test_unreadable_frame_keeps_every_target_row(tmp_path):
         np.testing.assert_array_equal(track.boxes_xywh[2], track.boxes_xywh[1])
 
 
-def test_config_builds_the_lost_settings():
-    cfg = load_config(str(CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"),
-                      ["TRACKER.LOST_FRAMES", 7])  # fmt: skip
+def test_config_builds_the_presence_settings():
+    cfg = load_config(str(CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"),
+                      ["TRACKER.REDETECT_AFTER", 7, "TRACKER.LONG_TERM", True,
+                       "TRACKER.PRESENCE_THRESHOLD", 0.4])  # fmt: skip
     tracker = MultiTargetTracker(cfg)
-    assert tracker.lost_frames == 7 and tracker.lost_score == cfg.TRACKER.LOST_SCORE
+    assert tracker.redetect_after == 7 and tracker.long_term
+    assert (
+        tracker.presence_threshold == 0.4 and tracker.redetect_crops == cfg.TRACKER.REDETECT_CROPS
+    )

@@ -60,7 +60,7 @@ def test_zero_deltas_keep_the_centre_exactly(crossing, config_file):
     frames, box = crossing
     model = build_tiny_model(config_file=config_file)
     with torch.no_grad():
-        for level in model.rpn_head.levels.values():
+        for level in model.head.levels.values():
             for branch in (level.cls, level.loc):
                 branch.predictor.weight.zero_()
                 branch.predictor.bias.zero_()
@@ -79,7 +79,7 @@ def test_template_branch_runs_once_and_outputs_are_deterministic(crossing):
     frames, box = crossing
     model = build_tiny_model()
     calls = []
-    model.rpn_head.register_forward_pre_hook(lambda *a: calls.append(1))  # forward() = both sides
+    model.head.register_forward_pre_hook(lambda *a: calls.append(1))  # forward() = both sides
     runs = [SiamTracker(model=model).track(frames[:6], box) for _ in range(2)]
     np.testing.assert_array_equal(runs[0].boxes_xywh, runs[1].boxes_xywh)
     np.testing.assert_array_equal(runs[0].scores, runs[1].scores)
@@ -117,7 +117,7 @@ def test_fp32_speedups_give_the_same_outputs(crossing):
     # compare free-running boxes on the first frames and, on every frame, all trackers
     # stepped from the same state.
     with torch.no_grad():
-        for level in model.rpn_head.levels.values():
+        for level in model.head.levels.values():
             level.loc.predictor.weight.zero_()
             level.loc.predictor.bias.copy_(
                 torch.from_numpy(rng.normal(0, 0.1, level.loc.predictor.bias.shape))

@@ -1,5 +1,5 @@
 """Tiny real SiameseRPN models (random weights) for tracker / CLI tests, from the configs under
-``configs/quick_schedules/`` (pysot layout: 63/127 crops; standard layout: 65/129 crops)."""
+``configs/siamrpn/quick_schedules/`` (pysot layout: 63/127 crops; standard layout: 65/129 crops)."""
 
 from pathlib import Path
 
@@ -10,8 +10,10 @@ from siamtrack import add_siamtrack_config
 
 from ..conftest import CONFIGS_DIR
 
-TINY_PYSOT = CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_pysot_instant_test.yaml"
-TINY_STANDARD = CONFIGS_DIR / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
+TINY_PYSOT = CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_pysot_instant_test.yaml"
+TINY_STANDARD = (
+    CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
+)
 
 
 def tiny_cfg(*extra_opts, config_file: Path = TINY_PYSOT):

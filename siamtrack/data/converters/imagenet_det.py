@@ -7,6 +7,7 @@ from typing import Dict, Tuple
 
 from tqdm import tqdm
 
+from ...errors import BadInputError
 from ...io.tracks_json import json_coordinate
 from ...utils.boxes import is_valid_xywh
 from .common import ilsvrc_folders, image_size_wh
@@ -46,7 +47,7 @@ def convert_imagenet_det(
             continue
         parsed = parse_voc_xml(xml_file)
         if not all(obj["name"] for obj in parsed["objects"]):
-            raise ValueError(f"{xml_file}: an <object> has no <name> (WordNet id)")
+            raise BadInputError(f"{xml_file}: an <object> has no <name> (WordNet id)")
         kept = [obj for obj in parsed["objects"] if is_valid_xywh(obj["box_xywh"])]
         stats["skipped_objects_empty_box"] += len(parsed["objects"]) - len(kept)
         if not kept:

@@ -7,6 +7,7 @@ from typing import List, Tuple
 
 from tqdm import tqdm
 
+from ...errors import BadInputError
 from ...io.sequences import Sequence
 from ...utils.boxes import is_valid_xywh
 from .common import NAN_BOX, add_track, ilsvrc_folders
@@ -60,7 +61,9 @@ def convert_imagenet_vid(
             objects = {}
             for obj in parse_voc_xml(xml_file)["objects"]:
                 if obj["trackid"] is None:
-                    raise ValueError(f"{xml_file}: an <object> has no <trackid> (not a VID file?)")
+                    raise BadInputError(
+                        f"{xml_file}: an <object> has no <trackid> (not a VID file?)"
+                    )
                 if obj["trackid"] in objects:
                     stats["skipped_objects_duplicate_trackid"] += 1
                     continue

@@ -16,6 +16,8 @@ from xml.etree import ElementTree
 
 import numpy as np
 
+from ...errors import BadInputError
+
 __all__ = ["VOC_BOX_NOTE", "parse_voc_xml"]
 
 VOC_BOX_NOTE = "xywh = (xmin, ymin, xmax - xmin, ymax - ymin): VOC corners as-is, like pysot"
@@ -24,11 +26,11 @@ VOC_BOX_NOTE = "xywh = (xmin, ymin, xmax - xmin, ymax - ymin): VOC corners as-is
 def _xml_number(element, tag: str, path: Path, what: str) -> float:
     node = element.find(tag)
     if node is None or node.text is None:
-        raise ValueError(f"{path}: {what} has no <{tag}>")
+        raise BadInputError(f"{path}: {what} has no <{tag}>")
     try:
         return float(node.text)
     except ValueError:
-        raise ValueError(f"{path}: {what} <{tag}> is '{node.text}', expected a number") from None
+        raise BadInputError(f"{path}: {what} <{tag}> is '{node.text}', expected a number") from None
 
 
 def parse_voc_xml(path: os.PathLike) -> Dict:
@@ -47,7 +49,7 @@ def parse_voc_xml(path: os.PathLike) -> Dict:
     try:
         root = ElementTree.parse(path).getroot()
     except ElementTree.ParseError as e:
-        raise ValueError(f"{path}: malformed XML ({e})") from None
+        raise BadInputError(f"{path}: malformed XML ({e})") from None
     size, size_wh = root.find("size"), None
     if size is not None and size.find("width") is not None:
         size_wh = tuple(int(_xml_number(size, t, path, "<size>")) for t in ("width", "height"))
@@ -56,7 +58,7 @@ def parse_voc_xml(path: os.PathLike) -> Dict:
         what = f"object {index}"
         bndbox = node.find("bndbox")
         if bndbox is None:
-            raise ValueError(f"{path}: {what} has no <bndbox>")
+            raise BadInputError(f"{path}: {what} has no <bndbox>")
         xmin, ymin, xmax, ymax = (
             _xml_number(bndbox, tag, path, what) for tag in ("xmin", "ymin", "xmax", "ymax")
         )

@@ -13,6 +13,7 @@ from typing import Dict, Iterable, List, Tuple
 import numpy as np
 from tqdm import tqdm
 
+from ...errors import BadInputError
 from ...io.sequences import Sequence
 from ...utils.boxes import is_valid_xywh
 from .common import NAN_BOX, add_track, image_size_wh
@@ -36,13 +37,13 @@ def _ytb_rows(csv_file: Path) -> Iterable[Tuple[int, List[str]]]:
                 continue
             if line_number == 1 and row[0].strip() == YTB_COLUMNS[0]:
                 if [c.strip() for c in row] != YTB_COLUMNS:
-                    raise ValueError(
+                    raise BadInputError(
                         f"{csv_file}: header {row} does not match the YouTube-BB detection "
                         f"columns {list(YTB_COLUMNS)}"
                     )
                 continue
             if len(row) != len(YTB_COLUMNS):
-                raise ValueError(
+                raise BadInputError(
                     f"{csv_file}:{line_number}: {len(row)} columns, expected {len(YTB_COLUMNS)} "
                     f"({','.join(YTB_COLUMNS)}; no header or exactly that header)"
                 )
@@ -78,7 +79,7 @@ def convert_youtube_bb(
     try:
         frame_pattern.format(youtube_id="v", timestamp_ms=0, class_id=0, class_name="", object_id=0)
     except (KeyError, IndexError, ValueError) as e:
-        raise ValueError(
+        raise BadInputError(
             f"frame pattern '{frame_pattern}' is invalid ({type(e).__name__}: {e}); it may use "
             "{youtube_id}, {timestamp_ms}, {class_id}, {class_name} and {object_id}"
         ) from None
@@ -92,9 +93,9 @@ def convert_youtube_bb(
             timestamp_ms = int(timestamp)
             fractions = tuple(float(v) for v in row[6:])  # xmin, xmax, ymin, ymax
             if presence not in ("present", "absent"):
-                raise ValueError(presence)
+                raise BadInputError(presence)
         except ValueError:
-            raise ValueError(
+            raise BadInputError(
                 f"{csv_file}:{line_number}: {row} is not a YouTube-BB row (expected integer "
                 "timestamp_ms/class_id/object_id, object_presence 'present' or 'absent' and "
                 f"numeric xmin..ymax; columns {','.join(YTB_COLUMNS)})"
@@ -105,7 +106,7 @@ def convert_youtube_bb(
             continue
         rows_by_track[key][timestamp_ms] = (class_name, presence == "present", fractions)
     if not rows_by_track:
-        raise ValueError(f"{csv_file}: no annotation rows")
+        raise BadInputError(f"{csv_file}: no annotation rows")
 
     tracks: List[Sequence] = []
     sizes: Dict[str, Tuple[int, int]] = {}
