@@ -191,12 +191,12 @@ def test_an_upward_import_is_named_with_both_layers():
     ]
 
 
-def test_readme_shows_the_declared_layers():
-    readme = (REPO_ROOT / "README.md").read_text()
-    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+def test_architecture_page_shows_the_declared_layers():
+    page = (REPO_ROOT / "docs" / "architecture.md").read_text()
+    layers = page.split("## Layers", 1)[1].split("\n## ", 1)[0]
     for layer in declared_layers():
         for name in layer:
-            assert f"siamtrack/{name.replace('.', '/')}" in layout, f"README Layout lacks {name}"
+            assert f"`{name}`" in layers, f"docs/architecture.md's Layers lack {name}"
 
 
 # Shared code knows the model families only through registries and contracts: outside

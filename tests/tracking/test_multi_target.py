@@ -176,3 +176,38 @@ def test_config_builds_the_presence_settings():
     assert (
         tracker.presence_threshold == 0.4 and tracker.redetect_crops == cfg.TRACKER.REDETECT_CROPS
     )
+
+
+class _NeverPresent:
+    """A presence model that never sees the target (an untrained network's raw score can
+    saturate at 1.0, so no threshold makes it absent)."""
+
+    def check_score_shape(self, score_shape, description):
+        pass
+
+    def confidence(self, scores, score):
+        return 0.0
+
+
+@pytest.mark.parametrize("backend", ["torch", "onnxruntime"])
+def test_siamrpn_lost_targets_search_their_tiles_in_the_shared_call(sequences, backend):
+    """The SiamRPN++ family in long-term mode, two targets that are never present: both are
+    lost after one frame, and from then on each frame's one network call holds each target's
+    local crop and its two re-detection tiles."""
+    frames, truth = sequences["Crossing"]
+    cfg = load_config(str(CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"),
+                      ["TRACKER.BACKEND", backend, "TRACKER.LONG_TERM", True,
+                       "TRACKER.REDETECT_AFTER", 1, "TRACKER.REDETECT_CROPS", 2])  # fmt: skip
+    torch.manual_seed(0)
+    tracker = MultiTargetTracker(cfg, model=build_tiny_model())
+    tracker.presence = _NeverPresent()
+    batches = []
+    track = tracker.network.track
+    tracker.network.track = lambda features, crops: batches.append(len(crops)) or track(
+        features, crops
+    )
+    results = tracker.track(frames[:5], [truth[0], _other_box(frames, truth[0])])
+    assert batches == [2, 6, 6, 6]
+    assert [len(c) for c in tracker.last_candidates.values()] == [3, 3]
+    for result in results.values():
+        assert not result.present[1:].any() and np.isfinite(result.boxes_xywh).all()
