@@ -211,6 +211,14 @@ class SiameseNetworkBase(nn.Module):
         """Weighted training losses of normalised template/search batches."""
         raise NotImplementedError
 
+    def head_outputs(self, template_images: torch.Tensor, search_images: torch.Tensor):
+        """The head's raw outputs of a normalised training batch, for ``losses``: each branch
+        through ``features`` in a call of its own, so BatchNorm keeps statistics per branch
+        (as pysot, NanoTrack and SiamFC train)."""
+        return self.head(
+            self.features(template_images, "template"), self.features(search_images, "search")
+        )
+
     # ------------------------------------------------------------------ family hooks
     def features(self, images: torch.Tensor, kind: str) -> List[torch.Tensor]:
         """The feature levels the head reads, one (B, C, h, w) tensor per level, of

@@ -159,9 +159,7 @@ class ToySiamFC(SiameseNetworkBase):
         return SiamTrackOutput(scores, torch.cat([centres, sides], dim=-1))
 
     def losses(self, template_images, search_images, boxes_xyxy, is_negative):
-        cls_logits, _ = self.head(
-            self.features(template_images, "template"), self.features(search_images, "search")
-        )
+        cls_logits, _ = self.head_outputs(template_images, search_images)
         return {"loss_cls": cls_logits.float().pow(2).mean()}
 
 

@@ -141,10 +141,7 @@ class NanoTrack(SiameseNetworkBase):
     # ------------------------------------------------------------------ training
     def losses(self, template_images, search_images, boxes_xyxy, is_negative):
         """``{"loss_cls", "loss_loc"}``: point cross-entropy and IoU loss (weighted)."""
-        # separate backbone calls: BatchNorm statistics per branch, as NanoTrack trains
-        template_features = self.features(template_images, "template")
-        search_features = self.features(search_images, "search")
-        cls_logits, box_ltrb = self.head(template_features, search_features)
+        cls_logits, box_ltrb = self.head_outputs(template_images, search_images)
         labels, targets = self.label_points(boxes_xyxy, is_negative)
         loss_cls, loss_loc = nanotrack_losses(cls_logits, box_ltrb, labels, targets)
         return {

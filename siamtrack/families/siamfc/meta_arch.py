@@ -120,10 +120,7 @@ class SiamFC(SiameseNetworkBase):
     # ------------------------------------------------------------------ training
     def losses(self, template_images, search_images, boxes_xyxy, is_negative):
         """``{"loss_cls"}``: the balanced logistic loss of the response (``losses.py``)."""
-        # separate backbone calls: BatchNorm statistics per branch, as SiamFC trains
-        template_features = self.features(template_images, "template")
-        search_features = self.features(search_images, "search")
-        response, _ = self.head(template_features, search_features)
+        response, _ = self.head_outputs(template_images, search_images)
         labels = self.labels(boxes_xyxy, is_negative)
         return {"loss_cls": balanced_logistic_loss(response, labels)}
 

@@ -174,10 +174,7 @@ class SiameseRPN(SiameseNetworkBase):
 
     def losses(self, template_images, search_images, boxes_xyxy, is_negative):
         """``{"loss_cls", "loss_loc"}`` weighted by the config weights (see ``losses.py``)."""
-        # separate backbone/neck calls: BatchNorm statistics per branch, as in pysot
-        template_features = self.features(template_images, "template")
-        search_features = self.features(search_images, "search")
-        cls_logits, loc_deltas = self.head(template_features, search_features)
+        cls_logits, loc_deltas = self.head_outputs(template_images, search_images)
         labels, target_deltas = self.label_anchors(boxes_xyxy, is_negative)
         loss_cls, loss_loc = siamese_rpn_losses(cls_logits, loc_deltas, labels, target_deltas)
         return {
