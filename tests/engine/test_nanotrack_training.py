@@ -1,8 +1,6 @@
 """NanoTrack training through SiamTrainer: point labels, losses, the recipe's
 schedule, fine-tuning from the released weights, checkpoints back into the tracker and --resume."""
 
-import itertools
-
 import numpy as np
 import pytest
 import torch
@@ -10,7 +8,7 @@ from detectron2.engine import HookBase
 
 from siamtrack import load_config
 from siamtrack.checkpoint import SiamCheckpointer
-from siamtrack.data import build_pair_sources, build_pair_train_loader, get_sequences
+from siamtrack.data import build_pair_sources, get_sequences
 from siamtrack.engine import SiamTrainer
 from siamtrack.families.nanotrack.losses import label_points
 from siamtrack.families.nanotrack.points import point_grid_xy
@@ -18,6 +16,7 @@ from siamtrack.tracking import SiamTracker
 from siamtrack.utils.boxes import iou_xywh
 
 from ..conftest import CONFIGS_DIR
+from .helpers import total_losses, train_on_one_batch
 
 NANOTRACK_CONFIGS = CONFIGS_DIR / "nanotrack"
 FINETUNE_CONFIG = NANOTRACK_CONFIGS / "quick_schedules" / "nanotrack_v3_finetune_sample_cpu.yaml"
@@ -139,10 +138,6 @@ def _finetune_cfg(tmp_path, weights, *opts):
     )  # fmt: skip
 
 
-def _losses(trainer):
-    return np.array([v for v, _ in trainer.storage.history("total_loss").values()])
-
-
 def _released_state(cfg, weights):
     model = SiamTrainer.build_model(cfg)
     SiamCheckpointer(model).load(str(weights))
@@ -157,18 +152,7 @@ def test_loss_falls_from_pretrained_weights(tmp_path, nanotrack_weights):
         "SOLVER.MAX_ITER", "20", "SOLVER.BASE_LR", "0.005", "SOLVER.WARMUP_ITERS", "0",
         "SOLVER.CHECKPOINT_PERIOD", "100",
     )  # fmt: skip
-    fixed_batch = next(iter(build_pair_train_loader(cfg)))
-
-    class FixedPairsTrainer(SiamTrainer):
-        @classmethod
-        def build_train_loader(cls, cfg, start_iter=0):
-            return itertools.repeat(fixed_batch)
-
-    torch.manual_seed(0)
-    trainer = FixedPairsTrainer(cfg)
-    trainer.resume_or_load(resume=False)
-    trainer.train()
-    losses = _losses(trainer)
+    losses = total_losses(train_on_one_batch(cfg))
     assert len(losses) == 20 and np.isfinite(losses).all()
     assert losses[0] < 0.5  # pretrained: already low (from scratch it is ~1.8)
     assert losses[-5:].mean() < 0.8 * losses[:5].mean(), losses

@@ -16,6 +16,7 @@ from siamtrack.engine import SiamTrainer, check_no_previous_run
 from siamtrack.engine.launch import _free_local_port
 
 from ..conftest import CONFIGS_DIR, REPO_ROOT
+from .helpers import total_losses, train
 
 TINY_CONFIG = str(
     CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_tiny_standard_instant_test.yaml"
@@ -57,22 +58,9 @@ def _cfg(tmp_path, *opts):
     return cfg
 
 
-def _train(cfg, resume=False, extra_hooks=()):
-    torch.manual_seed(0)
-    trainer = SiamTrainer(cfg)
-    trainer.register_hooks(list(extra_hooks))
-    trainer.resume_or_load(resume=resume)
-    trainer.train()
-    return trainer
-
-
-def _losses(trainer):
-    return np.array([v for v, _ in trainer.storage.history("total_loss").values()])
-
-
 def test_thirty_iterations_on_bundled_sample_lower_the_loss(tmp_path):
-    trainer = _train(_cfg(tmp_path, "SOLVER.MAX_ITER", "30"))
-    losses = _losses(trainer)
+    trainer = train(_cfg(tmp_path, "SOLVER.MAX_ITER", "30"))
+    losses = total_losses(trainer)
     assert len(losses) == 30 and np.isfinite(losses).all()
     assert losses[-5:].mean() < 0.8 * losses[:5].mean()
     assert os.path.isfile(tmp_path / "model_final.pth")
@@ -84,7 +72,7 @@ def test_training_on_real_coco_sample_lowers_the_loss(tmp_path, shared_data):
     if name not in __import__("detectron2").data.DatasetCatalog.list():
         register_coco_pairs(name, coco / "annotations" / "instances.json", coco / "images")
     cfg = _cfg(tmp_path, "DATASETS.TRAIN", f"('{name}',)", "SOLVER.MAX_ITER", "30")
-    losses = _losses(_train(cfg))
+    losses = total_losses(train(cfg))
     assert losses[-5:].mean() < 0.9 * losses[:5].mean()
 
 
@@ -101,7 +89,7 @@ def test_resume_continues_from_last_checkpoint(tmp_path):
     opts = ["SOLVER.MAX_ITER", "8", "SOLVER.CHECKPOINT_PERIOD", "3"]
     cfg = _cfg(tmp_path, *opts)
     with pytest.raises(KeyboardInterrupt):
-        _train(cfg, extra_hooks=[_Interrupt(at_iter=4)])
+        train(cfg, extra_hooks=[_Interrupt(at_iter=4)])
     assert (tmp_path / "last_checkpoint").read_text().strip() == "model_0000002.pth"
     # a fresh run must not silently replace the interrupted run's checkpoints
     with pytest.raises(FileExistsError, match="--resume"):

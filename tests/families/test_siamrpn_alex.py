@@ -26,6 +26,7 @@ from siamtrack.modeling.xcorr import _upchannel_xcorr_unrolled
 from siamtrack.tracking import InferenceOptions, MultiTargetTracker, SiamTracker
 
 from ..conftest import CONFIGS_DIR, REPO_ROOT
+from ..engine.helpers import total_losses, train
 from ..modeling.helpers import build, load_cfg, random_images, randomize_batchnorm
 
 TINY = CONFIGS_DIR / "siamrpn" / "quick_schedules" / "siamrpn_alex_upxcorr_tiny_instant_test.yaml"
@@ -354,7 +355,7 @@ def test_wrong_pysot_alexnet_files_are_refused_with_the_settings_to_use(tmp_path
 # ---------------------------------------------------------------------- training
 def test_a_few_training_iterations_lower_the_loss(tmp_path):
     from siamtrack import load_config
-    from siamtrack.engine import SiamTrainer
+
 
     cfg = load_config(
         str(TINY),
@@ -365,11 +366,7 @@ def test_a_few_training_iterations_lower_the_loss(tmp_path):
             "SOLVER.CHECKPOINT_PERIOD", "1000", "SEED", "7", "OUTPUT_DIR", str(tmp_path),
         ],
     )  # fmt: skip
-    torch.manual_seed(0)
-    trainer = SiamTrainer(cfg)
-    trainer.resume_or_load(resume=False)
-    trainer.train()
-    losses = np.array([v for v, _ in trainer.storage.history("total_loss").values()])
+    losses = total_losses(train(cfg))
     assert len(losses) == 30 and np.isfinite(losses).all()
     assert losses[-5:].mean() < 0.8 * losses[:5].mean()
 

@@ -2,7 +2,6 @@
 hand computations, the configs (the paper's recipe, the quick schedules and their data), and
 training iterations through ``SiamTrainer`` (loss falls, checkpoints load back)."""
 
-import itertools
 import math
 
 import numpy as np
@@ -13,11 +12,12 @@ from detectron2.modeling import build_model
 
 from siamtrack import load_config
 from siamtrack.checkpoint import SiamCheckpointer
-from siamtrack.data import build_pair_sources, build_pair_train_loader
+from siamtrack.data import build_pair_sources
 from siamtrack.engine import SiamTrainer
 from siamtrack.families.siamfc import balanced_logistic_loss, logistic_labels
 from siamtrack.tracking import SiamTracker
 
+from ...engine.helpers import total_losses, train, train_on_one_batch
 from .common import QUICK, RECIPE, TINY, tiny_cfg
 
 CENTRE = 127.5  # of a 255 search crop, on the centre cell
@@ -140,26 +140,12 @@ def _train_cfg(tmp_path, *opts):
     )  # fmt: skip
 
 
-def _losses(trainer):
-    return np.array([v for v, _ in trainer.storage.history("total_loss").values()])
-
-
 def test_loss_falls_through_siam_trainer(tmp_path):
     """30 steps of SiamFC's recipe (SGD 0.01, momentum 0.9, geometric decay) on 4 fixed pairs
     of the bundled sample, from scratch."""
     cfg = _train_cfg(tmp_path, "SOLVER.MAX_ITER", 30)
-    fixed_batch = next(iter(build_pair_train_loader(cfg)))
-
-    class FixedPairsTrainer(SiamTrainer):
-        @classmethod
-        def build_train_loader(cls, cfg, start_iter=0):
-            return itertools.repeat(fixed_batch)
-
-    torch.manual_seed(0)
-    trainer = FixedPairsTrainer(cfg)
-    trainer.resume_or_load(resume=False)
-    trainer.train()
-    losses = _losses(trainer)
+    trainer = train_on_one_batch(cfg)
+    losses = total_losses(trainer)
     assert len(losses) == 30 and np.isfinite(losses).all()
     assert losses[-5:].mean() < 0.7 * losses[:5].mean(), losses
     lrs = [g["lr"] for g in trainer.optimizer.param_groups]
@@ -170,11 +156,8 @@ def test_instant_schedule_trains_and_its_checkpoint_tracks(tmp_path):
     """The instant test config end to end on the bundled sample's pair stream; the final
     checkpoint loads back into a SiamFC tracker."""
     cfg = _train_cfg(tmp_path)
-    torch.manual_seed(0)
-    trainer = SiamTrainer(cfg)
-    trainer.resume_or_load(resume=False)
-    trainer.train()
-    assert len(_losses(trainer)) == 4
+    trainer = train(cfg)
+    assert len(total_losses(trainer)) == 4
     tracker = SiamTracker(tiny_cfg("MODEL.WEIGHTS", str(tmp_path / "model_final.pth")))
     frame = np.full((120, 160, 3), 90, np.uint8)
     tracker.init(frame, [60, 40, 30, 30])
