@@ -80,15 +80,8 @@ class MultiTargetTracker(MultiTargetEngine):
                 NanoTrack), used when ``search`` is None.
             search: the family's search strategy (``search.py``), e.g. from
                 ``build_search_strategy(cfg, ...)``.
-            presence: the presence model (``presence.py``); None: the raw score is the
-                confidence.
-            presence_threshold: a target is ``present`` when its confidence reaches this
-                (``TRACKER.PRESENCE_THRESHOLD``, in [0, 1]).
-            long_term: search the whole frame for a target reported absent for
-                ``redetect_after`` frames in a row (``TRACKER.LONG_TERM``).
-            redetect_after: ``TRACKER.REDETECT_AFTER`` (>= 1).
-            redetect_crops: frame tiles searched per frame while a target is lost, besides
-                its local search (``TRACKER.REDETECT_CROPS``, >= 1).
+            presence, presence_threshold, long_term, redetect_after, redetect_crops: as
+                ``MultiTargetEngine`` (``engine.py``).
             device: "cpu", "cuda", "cuda:1", ...; ``None`` keeps the model's device.
             inference: how the network runs (backend and speed-ups, ``InferenceOptions``;
                 ``InferenceOptions.eager()`` runs the model exactly as given).
