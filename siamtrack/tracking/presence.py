@@ -85,10 +85,11 @@ def score_map_features(scores: np.ndarray, score: float) -> np.ndarray:
     peak = float(score_map.flat[flat_peak])
     # the sidelobe's sums: the whole map's minus the peak window's (a few numpy calls on
     # 15x15 maps, ~30 us: this runs for every target on every frame)
-    window = score_map[
-        max(0, row - _PEAK_RADIUS) : row + _PEAK_RADIUS + 1,
-        max(0, col - _PEAK_RADIUS) : col + _PEAK_RADIUS + 1,
-    ]
+    peak_window = (
+        slice(max(0, row - _PEAK_RADIUS), row + _PEAK_RADIUS + 1),
+        slice(max(0, col - _PEAK_RADIUS), col + _PEAK_RADIUS + 1),
+    )
+    window = score_map[peak_window]
     count = score_map.size - window.size
     total = float(score_map.sum())
     if count > 0:
@@ -99,10 +100,7 @@ def score_map_features(scores: np.ndarray, score: float) -> np.ndarray:
         side_mean = side_sum / count
         side_std = math.sqrt(max(side_square_sum / count - side_mean * side_mean, 0.0))
         masked = score_map.copy()
-        masked[
-            max(0, row - _PEAK_RADIUS) : row + _PEAK_RADIUS + 1,
-            max(0, col - _PEAK_RADIUS) : col + _PEAK_RADIUS + 1,
-        ] = -np.inf
+        masked[peak_window] = -np.inf
         side_max = float(masked.max())
     else:  # a map no larger than the peak window
         side_mean = side_max = float(score_map.min())
