@@ -115,13 +115,12 @@ class Phases:
                 network.track = self._timed(network.track, "network call")
         try:
             import onnxruntime
-            import siamtrack.tracking.multi_target as engine
+            import siamtrack.tracking.engine as engine
         except ImportError:
             return
         session = onnxruntime.InferenceSession
         session.run_with_iobinding = self._timed(session.run_with_iobinding, "onnxruntime run")
-        if hasattr(engine, "crop_square"):
-            engine.crop_square = self._timed(engine.crop_square, "crop")
+        engine.crop_square = self._timed(engine.crop_square, "crop")
 
     def _timed(self, function, phase):
         def timed(*args, **kwargs):
