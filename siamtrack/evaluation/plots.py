@@ -1,19 +1,17 @@
 """Success and precision plots of OPE, and the long-term tracking precision-recall plot, as PNG
 files (matplotlib, no pyplot / global backend)."""
 
-import os
 from pathlib import Path
-from typing import Dict, Mapping, Union
+from typing import Dict, Mapping
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..utils.paths import PathLike
 from .ope import PRECISION_AT, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
 
 __all__ = ["plot_curves", "plot_success", "plot_precision", "plot_ope", "plot_precision_recall"]
-
-PathLike = Union[str, os.PathLike]
 
 
 def _new_axes(title: str, xlabel: str, ylabel: str):

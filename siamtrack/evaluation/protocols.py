@@ -24,13 +24,13 @@ the got10k toolkit's rule) and ``siamtrack.evaluation.longterm``.
 """
 
 import logging
-import os
 from pathlib import Path
 from typing import Dict, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from PIL import Image
 
+from ..utils.paths import PathLike
 from ..utils.timing import updates_per_second
 from .ope import (
     GOT10K_METRIC_NAMES,
@@ -60,7 +60,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PathLike = Union[str, os.PathLike]
 PROTOCOLS = ("otb", "lasot", "got10k", "longterm")
 # Sequence.layout -> protocol; layouts not listed here get "otb" ("longterm" if the ground
 # truth has nan rows, see detect_protocol).

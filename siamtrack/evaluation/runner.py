@@ -19,7 +19,6 @@ written next to the boxes (``siamtrack.io.result_files``).
 
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple, Union
@@ -36,6 +35,7 @@ from ..io.result_files import (
     write_otb_results,
 )
 from ..utils.boxes import is_valid_xywh
+from ..utils.paths import PathLike
 from .plots import plot_curves, plot_ope, plot_precision_recall
 from .protocols import Protocol, get_protocol, resolve_protocol
 
@@ -50,7 +50,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PathLike = Union[str, os.PathLike]
 RESULT_FORMATS = ("otb", "got10k")
 ProtocolLike = Union[str, Protocol]
 

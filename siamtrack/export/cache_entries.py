@@ -25,8 +25,9 @@ import secrets
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Dict, Union
+from typing import Any, Dict
 
+from ..utils.paths import PathLike
 from .graphs import TEMPLATE_FILE, TRACK_FILE, SiameseGraphs
 
 __all__ = [
@@ -48,7 +49,6 @@ __all__ = [
 GRAPH_FORMAT = 1
 ENV_CACHE_DIR = "SIAMTRACK_CACHE_DIR"  # the model zoo's variable (model_zoo/resolve.py)
 MANIFEST_FILE = "manifest.json"
-PathLike = Union[str, os.PathLike]
 
 
 class CacheEntryError(ValueError):

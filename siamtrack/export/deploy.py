@@ -22,13 +22,14 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Sequence, Tuple, Union
+from typing import Any, List, Sequence, Tuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..io import OutputExistsError
+from ..utils.paths import PathLike
 from .layouts import (
     EXPORT_LAYOUT_REGISTRY,
     ExportLayout,
@@ -58,7 +59,6 @@ __all__ = [
 ]
 
 Graphs = Any  # the result of a layout's export (SiameseGraphs for "siamtrack")
-PathLike = Union[str, os.PathLike]
 
 
 def export_layouts() -> Tuple[str, ...]:

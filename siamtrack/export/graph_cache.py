@@ -32,15 +32,15 @@ import hashlib
 import importlib.metadata
 import inspect
 import logging
-import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import torch
 from torch import nn
 
 from .. import __version__
+from ..utils.paths import PathLike
 from .cache_entries import (
     ENV_CACHE_DIR,
     GRAPH_FORMAT,
@@ -67,7 +67,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-PathLike = Union[str, os.PathLike]
 
 _PACKAGE = Path(__file__).resolve().parents[1]
 # The source files whose code decides what the exported graphs contain.

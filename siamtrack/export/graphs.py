@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional, Tuple, Union
 
 from ..errors import BadInputError, MissingDependencyError
 from ..io.files import atomic_output
+from ..utils.paths import PathLike
 
 __all__ = [
     "CROP_INPUTS",
@@ -42,7 +43,6 @@ __all__ = [
 
 TEMPLATE_FILE = "template.onnx"
 TRACK_FILE = "track.onnx"
-PathLike = Union[str, os.PathLike]
 
 
 @dataclass(frozen=True)

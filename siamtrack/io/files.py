@@ -13,9 +13,10 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator, Union
+from typing import Iterator
 
 from ..errors import BadInputError, OutputExistsError
+from ..utils.paths import PathLike
 
 __all__ = [
     "OutputExistsError",
@@ -27,8 +28,6 @@ __all__ = [
     "write_json",
     "write_text",
 ]
-
-PathLike = Union[str, os.PathLike]
 
 
 def _umask() -> int:

@@ -6,19 +6,19 @@ Images are HxWx3 ``uint8`` BGR arrays (``docs/conventions.md#images``).
 import os
 import re
 from pathlib import Path
-from typing import List, Union
+from typing import List
 
 import cv2
 import numpy as np
 
 from ..errors import BadInputError
+from ..utils.paths import PathLike
 
 __all__ = ["IMAGE_EXTENSIONS", "UnreadableImageError", "is_image_file", "list_image_files",
            "natural_key", "read_image_bgr"]  # fmt: skip
 
 # Every reader (sequence folders, frame sources, globs) accepts exactly these.
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-PathLike = Union[str, os.PathLike]
 
 
 class UnreadableImageError(BadInputError):

@@ -36,13 +36,13 @@ import csv
 import io
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Hashable, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from ..utils.paths import PathLike
 from .files import OutputExistsError, write_text
 from .sequences import read_box_file
 
@@ -63,7 +63,6 @@ __all__ = [
     "BOXES_FILE_FORMATS",
 ]
 
-PathLike = Union[str, os.PathLike]
 BOXES_FILE_FORMATS = (".txt", ".csv", ".json")
 _BOX_COLUMNS = ["x", "y", "w", "h"]
 _DECISION_COLUMNS = ["present", "confidence"]

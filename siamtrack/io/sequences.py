@@ -16,22 +16,21 @@ Boxes are returned exactly as the files hold them (no 1-based/0-based shift:
 """
 
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import List, Optional
 
 import numpy as np
 
 from ..errors import BadInputError
 from ..utils.boxes import is_valid_xywh
+from ..utils.paths import PathLike
 from .images import is_image_file, list_image_files
 
 __all__ = ["LAYOUTS", "Sequence", "detect_layout", "find_sequence_folders", "load_sequence",
            "load_sequences", "read_box_file"]  # fmt: skip
 
 LAYOUTS = ("generic", "got10k", "lasot")
-PathLike = Union[str, os.PathLike]
 
 
 @dataclass

@@ -15,17 +15,16 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import numpy as np
 
 from ..errors import BadInputError
+from ..utils.paths import PathLike
 from .files import write_json
 from .sequences import Sequence
 
 __all__ = ["json_coordinate", "read_tracks_json", "tracks_to_json", "write_tracks_json"]
-
-PathLike = Union[str, os.PathLike]
 
 
 def json_coordinate(value: float):

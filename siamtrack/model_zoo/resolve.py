@@ -23,9 +23,10 @@ Only the standard library and tqdm: no torch, no detectron2.
 import logging
 import os
 from pathlib import Path
-from typing import Optional, Tuple, Union
+from typing import Optional, Tuple
 
 from ..errors import BadInputError
+from ..utils.paths import PathLike
 from .download import WeightsChecksumError, WeightsUnavailableError, download_file, verify_sha256
 from .entries import ModelEntry, UnknownModelError, get_model, list_models
 
@@ -40,7 +41,6 @@ __all__ = [
 ENV_WEIGHTS_DIR = "SIAMTRACK_WEIGHTS_DIR"
 ENV_CACHE_DIR = "SIAMTRACK_CACHE_DIR"
 
-PathLike = Union[str, os.PathLike]
 logger = logging.getLogger(__name__)
 
 

@@ -20,16 +20,16 @@ Without a presence model the confidence is the raw score itself (``RawScorePrese
 
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
 from ..errors import BadInputError
 from ..io.files import write_text
 from ..model_zoo import configs_dir
+from ..utils.paths import PathLike
 
 __all__ = [
     "FEATURE_NAMES",
@@ -44,7 +44,6 @@ __all__ = [
     "score_map_features",
 ]
 
-PathLike = Union[str, os.PathLike]
 
 # What ``score_map_features`` returns, in order.
 FEATURE_NAMES = ("score_logit", "log_peak_to_sidelobe", "second_peak_ratio", "entropy")

@@ -44,7 +44,7 @@ import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import yaml
 
@@ -65,6 +65,7 @@ from ..export.graphs import SiameseGraphs, import_onnxruntime
 from ..inference_options import InferenceOptions
 from ..io.files import atomic_output
 from ..model_zoo import find_weights, get_config_file, list_models
+from ..utils.paths import PathLike
 from .engine import MultiTargetEngine
 from .graph_backend import OnnxGraphBackend
 from .presence import (
@@ -89,7 +90,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 RECORD_FORMAT = "siamtrack-runtime-1"
-PathLike = Union[str, os.PathLike]
 _PACKAGE = Path(__file__).resolve().parents[1]
 _MAX_BASE_DEPTH = 32
 # Errors that make a record unusable (then ignored with a warning).

@@ -27,10 +27,9 @@ fine-tuned from them; v3's 15 x 15 map cannot be read). It also uses its own tra
 """
 
 import copy
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Sequence, Union
+from typing import Dict, List, Sequence
 
 import numpy as np
 import torch
@@ -42,6 +41,7 @@ from ...export.layouts import ExportLayout, register_export_layout
 from ...export.onnx import OPSET, create_session, export_graph, parse_onnx, with_metadata
 from ...io.files import atomic_output
 from ...modeling import fold_batchnorm
+from ...utils.paths import PathLike
 from .manifest import EXPORT_LAYOUTS
 from .meta_arch import NanoTrack
 
@@ -64,7 +64,6 @@ OPENCV_NANO_TEMPLATE_SIZE = 127
 OPENCV_NANO_SEARCH_SIZE = 255
 OPENCV_NANO_STRIDE = 16
 OPENCV_NANO_SCORE_SIZE = (OPENCV_NANO_SEARCH_SIZE - OPENCV_NANO_TEMPLATE_SIZE) // 16 + 8
-PathLike = Union[str, os.PathLike]
 
 
 @dataclass(frozen=True)
