@@ -6,11 +6,13 @@
   (batch 1 shared, or B) -> ``scores`` (B, A, H, W) foreground probability and
   ``boxes_cxcywh`` (B, A, H, W, 4) decoded boxes in search-crop pixels.
 
-The batch axis is dynamic in both graphs; BatchNorm is folded into the convolutions; the
-depthwise correlation is exported as Slice/Mul/Add (``modeling/xcorr.py``), so onnxruntime and
-TensorRT both run the graphs. Each file's metadata (``metadata_props``) records the crop
-sizes, score-map shape and meta-architecture, so a tracker can run the graphs without the
-config's model section (``TRACKER.BACKEND onnxruntime`` with ``TRACKER.ONNX_DIR``).
+The batch axis is dynamic in both graphs (the crop sizes are fixed); BatchNorm is folded into
+the convolutions; the depthwise correlation is exported as two batched MatMuls
+(``modeling/xcorr.py``), so onnxruntime and TensorRT both run the graphs; channel gates use the
+ops onnxruntime's CPU runs in its blocked layout (``modeling/gates.py``, ``fixed_map_sizes``).
+Each file's metadata (``metadata_props``) records the crop sizes, score-map shape and
+meta-architecture, so a tracker can run the graphs without the config's model section
+(``TRACKER.BACKEND onnxruntime`` with ``TRACKER.ONNX_DIR``).
 
 ``runtime_graphs`` gives the form the onnxruntime backend runs (uint8 NHWC crops in, identity
 normalisation dropped; bit-identical outputs) and ``create_session`` is the one place
@@ -29,6 +31,7 @@ import torch
 from torch import nn
 
 from ..modeling import TemplateBranch, TrackStep, fold_batchnorm
+from ..modeling.gates import fixed_map_sizes
 from .graphs import (
     CROP_INPUTS,
     TEMPLATE_FILE,
@@ -84,7 +87,44 @@ def export_graph(
             dynamic_axes=dynamic,
             do_constant_folding=True,
         )
-    return buffer.getvalue()
+    return _resized_batch_axes_named(buffer.getvalue())
+
+
+def _resized_batch_axes_named(data: bytes) -> bytes:
+    """``data`` with the batch axis of every ``Resize`` output named as its input's.
+
+    ONNX shape inference leaves an axis through a ``Resize`` unnamed even at scale 1. A gate
+    resized to its map's size (``modeling/gates.py``) then has a batch axis that onnxruntime
+    cannot prove equal to the map's in a dynamic-batch session, so it fuses residual ``Add``
+    nodes into convolutions in fixed-batch sessions only, and the two kinds of session would
+    differ in the last bits (a batch of K targets would no longer equal K single targets).
+    """
+    from onnx import shape_inference
+
+    model = parse_onnx(data)
+    resized = [node for node in model.graph.node if node.op_type == "Resize"]
+    declared = {value.name: value for value in model.graph.value_info}
+    named = set()
+    while len(named) < len(resized):  # in graph order: a gate's input may come after a Resize
+        inferred = shape_inference.infer_shapes(model).graph
+        values = {value.name: value for value in [*inferred.input, *inferred.value_info]}
+        progress = False
+        for node in resized:
+            source, result = values.get(node.input[0]), values.get(node.output[0])
+            if node.name in named or source is None or result is None:
+                continue
+            batch = source.type.tensor_type.shape.dim[:1]
+            if batch and batch[0].dim_param and not batch[0].dim_param.startswith("unk__"):
+                entry = declared.get(node.output[0])
+                if entry is None:
+                    entry = declared[node.output[0]] = model.graph.value_info.add()
+                entry.CopyFrom(result)
+                entry.type.tensor_type.shape.dim[0].dim_param = batch[0].dim_param
+                named.add(node.name)
+                progress = True
+        if not progress:
+            break
+    return model.SerializeToString()
 
 
 def with_metadata(data: bytes, metadata: Dict[str, str]) -> bytes:
@@ -123,10 +163,11 @@ def export_siamese_graphs(model: nn.Module, *, fold: bool = True) -> SiameseGrap
         "num_features": len(features),
         "meta_architecture": type(model).__name__,
     }
-    template_graph = export_graph(TemplateBranch(model), (template,), ["template"], names)
-    track_graph = export_graph(
-        TrackStep(model), (search, *features), ["search"] + names, ["scores", "boxes_cxcywh"]
-    )
+    with fixed_map_sizes():  # crop sizes are fixed: gates may bake map sizes in (gates.py)
+        template_graph = export_graph(TemplateBranch(model), (template,), ["template"], names)
+        track_graph = export_graph(
+            TrackStep(model), (search, *features), ["search"] + names, ["scores", "boxes_cxcywh"]
+        )
     metadata = {k: str(v) for k, v in metadata.items()}
     return SiameseGraphs(
         with_metadata(template_graph, metadata), with_metadata(track_graph, metadata), metadata

@@ -8,7 +8,8 @@
   ``TrackStep`` (the two inference branches as modules, for tracing and export);
 - ``alexnet.py``: the AlexNet backbone shared by the families that use it (SiamRPN, SiamFC):
   ``AlexNet``, ``build_alexnet_backbone`` (BACKBONE_REGISTRY), ``MODEL.ALEXNET`` keys;
-- ``xcorr.py`` (correlations), ``fold_batchnorm.py``, ``analysis.py`` (parameters, MACs).
+- ``xcorr.py`` (correlations), ``gates.py`` (channel gates and their export form),
+  ``fold_batchnorm.py``, ``analysis.py`` (parameters, MACs).
 
 The model families themselves (SiamRPN++, NanoTrack: meta-architectures, backbones, heads, box
 coding, losses) live in ``siamtrack.families`` and register there.

@@ -7,23 +7,19 @@ B searches), so K targets of a video can be searched in one call.
 During ONNX export (``torch.onnx.is_in_onnx_export()``) the depthwise correlation is written
 without a convolution by tensor weights: a grouped convolution with per-sample kernels needs a
 group count that depends on the batch, which ONNX cannot express, and convolutions with tensor
-(non-constant) weights are not supported by every runtime. Small kernels (up to
-``WINDOW_CONV_MAX_TAPS`` taps, NanoTrack v3's 4x4) become one grouped convolution with constant
-one-hot weights that lays the ``h * w`` shifted windows side by side, and one batched matmul
-with the kernels (2 nodes; about 10 % of v3's whole graph time on a 2-core AVX2 CPU against the
-48 tiny nodes of the other form); larger ones (SiamRPN++'s 5x5, SiamFC's 6x6), whose one-hot
-convolution would cost ``h * w`` times more multiply-adds, a sum of ``h * w`` shifted products
-(Slice, Mul, Add). All forms give the same values up to float rounding.
+(non-constant) weights are not supported by every runtime. It becomes two batched matmuls
+instead: the kernels times a constant 0/1 shift tensor give, per channel, a banded matrix that
+holds the kernel's ``h`` rows (the "bands"), and the search rows (``h`` row slices side by side)
+times the bands give the output. In onnxruntime on a 2-core AVX2 CPU this is 2x faster than a
+sum of ``h * w`` shifted products (Slice, Mul, Add) for NanoTrack v3's 4x4 kernels on 16x16
+maps and 2.4-3.5x faster for SiamRPN++'s 5x5 and 7x7 kernels on 256 channels. Same values up
+to float rounding (the bands' zeros add exactly nothing).
 """
 
 import torch
 import torch.nn.functional as F
 
 __all__ = ["depthwise_xcorr", "pixelwise_xcorr", "upchannel_xcorr"]
-
-# Export form of ``depthwise_xcorr``: kernels with up to this many taps (h * w) go through the
-# one-hot window convolution + matmul, larger ones through the sum of shifted products.
-WINDOW_CONV_MAX_TAPS = 16
 
 
 def _check_batches(name: str, search: torch.Tensor, kernel: torch.Tensor) -> None:
@@ -54,9 +50,7 @@ def depthwise_xcorr(search: torch.Tensor, kernel: torch.Tensor, padding: int = 0
         (B, C, H - h + 1 + 2 padding, W - w + 1 + 2 padding).
     """
     if torch.onnx.is_in_onnx_export():
-        if kernel.shape[2] * kernel.shape[3] <= WINDOW_CONV_MAX_TAPS:
-            return _depthwise_xcorr_windows(search, kernel, padding)
-        return _depthwise_xcorr_unrolled(search, kernel, padding)
+        return _depthwise_xcorr_bands(search, kernel, padding)
     _check_batches("depthwise_xcorr", search, kernel)
     batch, channels = search.shape[:2]
     if kernel.shape[0] == 1:
@@ -70,41 +64,27 @@ def depthwise_xcorr(search: torch.Tensor, kernel: torch.Tensor, padding: int = 0
     return out.reshape(batch, channels, *out.shape[2:])
 
 
-def _depthwise_xcorr_windows(search: torch.Tensor, kernel: torch.Tensor, padding: int):
-    """``depthwise_xcorr`` as window extraction + matmul (export form for small kernels, any
-    batch): a grouped convolution with constant one-hot weights turns each channel into its
-    ``h * w`` shifted windows (exact: one product by 1 per value), a matmul weighs them."""
-    channels = int(search.shape[1])
-    kernel_h, kernel_w = int(kernel.shape[2]), int(kernel.shape[3])
-    taps = kernel_h * kernel_w
-    one_hot = torch.eye(taps, dtype=search.dtype, device=search.device)
-    one_hot = one_hot.reshape(1, taps, kernel_h, kernel_w).expand(channels, -1, -1, -1)
-    windows = F.conv2d(
-        search,
-        one_hot.reshape(channels * taps, 1, kernel_h, kernel_w),
-        padding=padding,
-        groups=channels,
-    )  # (B, C * taps, H', W'), channel c * taps + t = window of tap t
-    out_h, out_w = int(windows.shape[2]), int(windows.shape[3])
-    windows = windows.reshape(-1, channels, taps, out_h * out_w)
-    weights = kernel.reshape(-1, channels, 1, taps)
-    out = torch.matmul(weights, windows)  # (B, C, 1, H' W')
-    return out.reshape(-1, channels, out_h, out_w)
+def _depthwise_xcorr_bands(search: torch.Tensor, kernel: torch.Tensor, padding: int):
+    """``depthwise_xcorr`` as two batched matmuls (export form, any batch, any kernel size).
 
-
-def _depthwise_xcorr_unrolled(search: torch.Tensor, kernel: torch.Tensor, padding: int):
-    """``depthwise_xcorr`` as a sum of shifted products (export form, any batch)."""
+    Output row ``y`` of a channel is its search rows ``y .. y + h - 1`` side by side
+    (1 x ``h W``) times a banded (``h W`` x ``W'``) matrix whose column ``x`` holds kernel row
+    ``i`` at entries ``i W + x .. i W + x + w - 1``. The band matrices are the kernels times a
+    constant 0/1 tensor that puts tap ``j`` of a kernel row at entry ``x + j`` of column ``x``.
+    """
     if padding:
         search = F.pad(search, (padding, padding, padding, padding))
     kernel_h, kernel_w = int(kernel.shape[2]), int(kernel.shape[3])
-    out_h = int(search.shape[2]) - kernel_h + 1
-    out_w = int(search.shape[3]) - kernel_w + 1
-    out = None
-    for i in range(kernel_h):
-        for j in range(kernel_w):
-            term = search[:, :, i : i + out_h, j : j + out_w] * kernel[:, :, i : i + 1, j : j + 1]
-            out = term if out is None else out + term
-    return out
+    width = int(search.shape[3])
+    out_h, out_w = int(search.shape[2]) - kernel_h + 1, width - kernel_w + 1
+    rows = torch.cat([search[:, :, i : i + out_h] for i in range(kernel_h)], dim=3)
+    shift = torch.zeros(kernel_w, width, out_w, dtype=search.dtype, device=search.device)
+    columns = torch.arange(out_w, device=search.device)
+    for j in range(kernel_w):
+        shift[j, columns + j, columns] = 1
+    bands = torch.matmul(kernel, shift.reshape(kernel_w, width * out_w))  # (B, C, h, W W')
+    bands = bands.reshape(kernel.shape[0], kernel.shape[1], kernel_h * width, out_w)
+    return torch.matmul(rows, bands)  # (B, C, H', h W) x (B or 1, C, h W, W')
 
 
 def pixelwise_xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:

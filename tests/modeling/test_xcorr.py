@@ -6,11 +6,7 @@ import torch.nn.functional as F
 
 from siamtrack.modeling import depthwise_xcorr
 from siamtrack.modeling import xcorr as xcorr_module
-from siamtrack.modeling.xcorr import (
-    WINDOW_CONV_MAX_TAPS,
-    _depthwise_xcorr_unrolled,
-    _depthwise_xcorr_windows,
-)
+from siamtrack.modeling.xcorr import _depthwise_xcorr_bands
 
 
 def loop_oracle(search, kernel):
@@ -37,33 +33,30 @@ def test_depthwise_xcorr_matches_loop(kernel_batch):
     torch.testing.assert_close(out.double(), loop_oracle(search, kernel), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("export_form", [_depthwise_xcorr_windows, _depthwise_xcorr_unrolled])
 @pytest.mark.parametrize("kernel_batch", [3, 1])
-@pytest.mark.parametrize("kernel_size", [(4, 4), (5, 5)])
-def test_depthwise_xcorr_export_forms_match_loop(export_form, kernel_batch, kernel_size):
-    """Both ONNX export forms (window convolution + matmul for small kernels, shifted
-    products for large ones), with padding and with shared or per-sample kernels."""
+@pytest.mark.parametrize("kernel_size", [(4, 4), (5, 5), (3, 2)])
+@pytest.mark.parametrize("padding", [0, 1])
+def test_depthwise_xcorr_export_form_matches_loop(kernel_batch, kernel_size, padding):
+    """The ONNX export form (search rows x band matrices), with and without padding, square
+    and non-square kernels, shared or per-sample kernels."""
     generator = torch.Generator().manual_seed(1)
     search = torch.randn(3, 4, 9, 8, generator=generator)
     kernel = torch.randn(kernel_batch, 4, *kernel_size, generator=generator)
-    out = export_form(search, kernel, 1)
-    expected = loop_oracle(F.pad(search, (1, 1, 1, 1)), kernel)
+    out = _depthwise_xcorr_bands(search, kernel, padding)
+    expected = loop_oracle(F.pad(search, (padding,) * 4), kernel)
     torch.testing.assert_close(out.double(), expected, rtol=1e-5, atol=1e-5)
 
 
-def test_depthwise_xcorr_export_picks_the_form_by_kernel_size(monkeypatch):
-    """NanoTrack v3's 4x4 kernel takes the window form, SiamRPN++'s 5x5 the shifted products."""
-    assert 4 * 4 <= WINDOW_CONV_MAX_TAPS < 5 * 5
+def test_depthwise_xcorr_uses_the_export_form_while_exporting(monkeypatch):
     used = []
     monkeypatch.setattr(torch.onnx, "is_in_onnx_export", lambda: True)
-    for name in ("_depthwise_xcorr_windows", "_depthwise_xcorr_unrolled"):
-        form = getattr(xcorr_module, name)
-        monkeypatch.setattr(
-            xcorr_module, name, lambda *a, _f=form, _n=name: used.append(_n) or _f(*a)
-        )
-    depthwise_xcorr(torch.zeros(1, 2, 8, 8), torch.zeros(1, 2, 4, 4))
-    depthwise_xcorr(torch.zeros(1, 2, 8, 8), torch.zeros(1, 2, 5, 5))
-    assert used == ["_depthwise_xcorr_windows", "_depthwise_xcorr_unrolled"]
+    monkeypatch.setattr(
+        xcorr_module,
+        "_depthwise_xcorr_bands",
+        lambda *a: used.append(a[2]) or _depthwise_xcorr_bands(*a),
+    )
+    depthwise_xcorr(torch.zeros(1, 2, 8, 8), torch.zeros(1, 2, 4, 4), padding=1)
+    assert used == [1]
 
 
 def test_depthwise_xcorr_rejects_mismatched_inputs():

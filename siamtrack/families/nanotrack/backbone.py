@@ -20,6 +20,7 @@ from detectron2.modeling import BACKBONE_REGISTRY, Backbone
 from torch import nn
 
 from ...errors import ConfigError
+from ...modeling.gates import apply_gate, channel_mean, hardswish_after_gate, linear_on_channels
 
 __all__ = [
     "BlockSpec",
@@ -77,9 +78,8 @@ class SqueezeExcite(nn.Module):
         self.expand = nn.Linear(reduced_channels, channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate = x.mean(dim=(2, 3))
-        gate = F.hardsigmoid(self.expand(F.relu(self.reduce(gate))))
-        return x * gate[:, :, None, None]
+        gate = F.relu(linear_on_channels(channel_mean(x), self.reduce))
+        return apply_gate(x, F.hardsigmoid(linear_on_channels(gate, self.expand)))
 
 
 class InvertedResidual(nn.Module):
@@ -130,8 +130,7 @@ class InvertedResidual(nn.Module):
             y = self.activation(self.expand(y))
         y = self.depthwise(y)
         if self.has_expansion:
-            y = self._gate(y)
-            y = self.activation(y)
+            y = self._activation_after_gate(self._gate(y))
         else:
             y = self._gate(self.activation(y))
         y = self.project(y)
@@ -139,6 +138,11 @@ class InvertedResidual(nn.Module):
 
     def _gate(self, y: torch.Tensor) -> torch.Tensor:
         return self.squeeze_excite(y) if self.squeeze_excite is not None else y
+
+    def _activation_after_gate(self, y: torch.Tensor) -> torch.Tensor:
+        if self.squeeze_excite is not None and isinstance(self.activation, nn.Hardswish):
+            return hardswish_after_gate(y)  # its export form: no conv precedes it
+        return self.activation(y)
 
 
 class MobileNetV3Small(Backbone):

@@ -30,6 +30,7 @@ from detectron2.layers import Conv2d, ShapeSpec, get_norm
 from torch import nn
 
 from ...errors import ConfigError
+from ...modeling.gates import apply_gate, channel_mean
 from ...modeling.heads import SIAM_HEAD_REGISTRY
 from ...modeling.xcorr import depthwise_xcorr, pixelwise_xcorr
 
@@ -55,8 +56,8 @@ class ChannelAttention(nn.Module):
         self.conv2 = nn.Conv2d(channels, channels, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        gate = x.mean(dim=(2, 3), keepdim=True)
-        return x * torch.sigmoid(self.conv2(F.relu(self.conv1(gate))))
+        gate = torch.sigmoid(self.conv2(F.relu(self.conv1(channel_mean(x)))))
+        return apply_gate(x, gate)
 
 
 class SeparableConv(nn.Module):

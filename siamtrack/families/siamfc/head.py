@@ -38,7 +38,7 @@ def plain_xcorr(search: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     Returns:
         (B, 1, H - h + 1, W - w + 1).
 
-    During ONNX export it is the channel sum of ``depthwise_xcorr`` (Slice/Mul/Add, any batch);
+    During ONNX export it is the channel sum of ``depthwise_xcorr`` (its matmul form, any batch);
     otherwise one convolution (grouped by sample when the kernels differ).
     """
     if torch.onnx.is_in_onnx_export():
