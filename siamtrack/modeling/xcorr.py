@@ -78,10 +78,14 @@ def _depthwise_xcorr_bands(search: torch.Tensor, kernel: torch.Tensor, padding: 
     width = int(search.shape[3])
     out_h, out_w = int(search.shape[2]) - kernel_h + 1, width - kernel_w + 1
     rows = torch.cat([search[:, :, i : i + out_h] for i in range(kernel_h)], dim=3)
-    shift = torch.zeros(kernel_w, width, out_w, dtype=search.dtype, device=search.device)
-    columns = torch.arange(out_w, device=search.device)
-    for j in range(kernel_w):
-        shift[j, columns + j, columns] = 1
+    shift = torch.tensor(  # from Python numbers: one constant in the graph
+        [
+            [[float(u == x + j) for x in range(out_w)] for u in range(width)]
+            for j in range(kernel_w)
+        ],
+        dtype=search.dtype,
+        device=search.device,
+    )
     bands = torch.matmul(kernel, shift.reshape(kernel_w, width * out_w))  # (B, C, h, W W')
     bands = bands.reshape(kernel.shape[0], kernel.shape[1], kernel_h * width, out_w)
     return torch.matmul(rows, bands)  # (B, C, H', h W) x (B or 1, C, h W, W')
