@@ -111,7 +111,7 @@ def _resized_batch_axes_named(data: bytes) -> bytes:
         progress = False
         for node in resized:
             source, result = values.get(node.input[0]), values.get(node.output[0])
-            if node.name in named or source is None or result is None:
+            if node.output[0] in named or source is None or result is None:
                 continue
             batch = source.type.tensor_type.shape.dim[:1]
             if batch and batch[0].dim_param and not batch[0].dim_param.startswith("unk__"):
@@ -120,7 +120,7 @@ def _resized_batch_axes_named(data: bytes) -> bytes:
                     entry = declared[node.output[0]] = model.graph.value_info.add()
                 entry.CopyFrom(result)
                 entry.type.tensor_type.shape.dim[0].dim_param = batch[0].dim_param
-                named.add(node.name)
+                named.add(node.output[0])
                 progress = True
         if not progress:
             break

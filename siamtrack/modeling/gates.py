@@ -12,8 +12,8 @@ hard-swish that follows a gate (MobileNetV3 blocks) becomes an identity depthwis
 onnxruntime fuses the hard-swish into. The resize bakes the map's size into the graph, so it is
 used only inside ``fixed_map_sizes()`` (siamtrack's own graphs, whose crop sizes are fixed);
 graphs with dynamic spatial axes (OpenCV's NanoTrack backbone) keep the broadcasting ``Mul``.
-Same values up to float rounding (the 1x1 conv sums in
-another order than the ``Linear``; the identity conv and the nearest resize are exact).
+Same values up to float rounding (the 1x1 conv sums in another order than the ``Linear``; the
+identity conv and the nearest resize are exact).
 
 Measured on NanoTrack's graphs, 2-core AVX2 CPU, onnxruntime 1.32: v3's track graph
 2.74 -> 2.67 ms, v2's 1.77 -> 1.70 ms (graph alone, back to back).
