@@ -103,9 +103,11 @@ def _resized_batch_axes_named(data: bytes) -> bytes:
 
     model = parse_onnx(data)
     resized = [node for node in model.graph.node if node.op_type == "Resize"]
+    if not resized:
+        return data  # nothing to name: no second serialisation
     declared = {value.name: value for value in model.graph.value_info}
     named = set()
-    while len(named) < len(resized):  # in graph order: a gate's input may come after a Resize
+    while len(named) < len(resized):  # a later gate's input goes through an earlier Resize
         inferred = shape_inference.infer_shapes(model).graph
         values = {value.name: value for value in [*inferred.input, *inferred.value_info]}
         progress = False
