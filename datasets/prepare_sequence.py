@@ -8,7 +8,8 @@
 
 Writes ``<output>/img/00001.jpg ...`` and ``<output>/groundtruth.txt`` (``x,y,w,h`` per frame,
 continuous 0-based pixel coordinates). ``--one-based`` subtracts 1 from x and y (MATLAB/OTB
-style annotations). A line ``nan,nan,nan,nan`` marks a frame without a box (target absent);
+style annotations). ``--polygons`` also takes polygon lines ``x1,y1,x2,y2,x3,y3,...`` (VOT's
+rotated boxes) and writes each as its axis-aligned bounding box. A line ``nan,nan,nan,nan`` marks a frame without a box (target absent);
 such frames are kept and the pair sampler skips them. Register the parent
 folder with ``siamtrack.data.register_sequence_dataset`` (see datasets/README.md). Refuses to
 write into an existing folder.
@@ -54,6 +55,11 @@ def main(argv=None) -> int:
     parser.add_argument("--boxes", type=Path, required=True, help="one x,y,w,h line per frame")
     parser.add_argument("--output", type=Path, required=True, help="new sequence folder")
     parser.add_argument("--one-based", action="store_true", help="subtract 1 from x and y")
+    parser.add_argument(
+        "--polygons",
+        action="store_true",
+        help="also take polygon lines x1,y1,x2,y2,... (VOT): written as their bounding boxes",
+    )
     parser.add_argument("--quality", type=int, default=95, help="JPEG quality")
     args = parser.parse_args(argv)
 
@@ -63,7 +69,7 @@ def main(argv=None) -> int:
 def prepare(args) -> int:
     if args.output.exists():
         raise OutputExistsError(args.output, "sequence folder")
-    boxes = read_box_file(args.boxes)
+    boxes = read_box_file(args.boxes, polygons=args.polygons)
     if args.one_based:
         boxes[:, :2] -= 1.0
     (args.output / "img").mkdir(parents=True)

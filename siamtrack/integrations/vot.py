@@ -74,6 +74,7 @@ from ..config import config_from_args
 from ..errors import BadInputError, MissingDependencyError
 from ..io.images import UnreadableImageError, read_image_bgr
 from ..tracking import SiamTracker
+from ..utils.boxes import polygon_bounds_xywh
 
 __all__ = [
     "region_to_box_xywh",
@@ -127,12 +128,10 @@ def region_to_box_xywh(region: Any) -> np.ndarray:
     if region_type == "rectangle":
         return np.asarray(region.bounds(), dtype=np.float64)
     if region_type == "polygon":
-        points = np.asarray(list(region), dtype=np.float64).reshape(-1, 2)
+        points = np.asarray(list(region), dtype=np.float64).reshape(-1)
         if len(points) == 0:
             raise VotSessionError("the TraX polygon region has no points")
-        x0, y0 = points.min(axis=0)
-        x1, y1 = points.max(axis=0)
-        return np.array([x0, y0, x1 - x0, y1 - y0])
+        return polygon_bounds_xywh(points)
     raise VotSessionError(
         f"unsupported TraX region type '{region_type}' ({region}): siamtrack tracks rectangles "
         f"(polygons are replaced by their bounding rectangle); masks and special regions are "

@@ -23,7 +23,7 @@ from typing import List, Optional
 import numpy as np
 
 from ..errors import BadInputError
-from ..utils.boxes import is_valid_xywh
+from ..utils.boxes import is_valid_xywh, polygon_bounds_xywh
 from ..utils.paths import PathLike
 from .images import is_image_file, list_image_files
 
@@ -82,7 +82,9 @@ class Sequence:
         return ~self.absent & is_valid_xywh(self.boxes_xywh)
 
 
-def read_box_file(path: PathLike, *, allow_partial_nan: bool = True) -> np.ndarray:
+def read_box_file(
+    path: PathLike, *, allow_partial_nan: bool = True, polygons: bool = False
+) -> np.ndarray:
     """Read one box per line (``x,y,w,h`` separated by commas, tabs or spaces) as (N, 4).
 
     Empty trailing lines are ignored. A ``nan,nan,nan,nan`` line is a frame without a box
@@ -93,6 +95,9 @@ def read_box_file(path: PathLike, *, allow_partial_nan: bool = True) -> np.ndarr
         allow_partial_nan: False for ground truth: a line with only some values NaN is then an
             error naming the file and line (result files may hold such boxes; they are
             scored as misses).
+        polygons: also take polygon lines ``x1,y1,x2,y2,x3,y3,...`` (VOT's rotated boxes, 3 or
+            more corners) and read each as its axis-aligned bounding box
+            (``utils.boxes.polygon_bounds_xywh``); otherwise such a line is an error.
     """
     boxes = []
     with open(path) as f:
@@ -107,10 +112,17 @@ def read_box_file(path: PathLike, *, allow_partial_nan: bool = True) -> np.ndarr
                 raise BadInputError(
                     f"{path}:{line_number}: '{text}' is not numeric (expected x,y,w,h)"
                 )
+            if polygons and len(values) >= 6 and len(values) % 2 == 0:
+                values = polygon_bounds_xywh(values).tolist()
             if len(values) != 4:
+                expected = (
+                    "x,y,w,h or a polygon x1,y1,x2,y2,x3,y3,..."
+                    if polygons
+                    else "x,y,w,h; polygons: datasets/prepare_sequence.py --polygons"
+                )
                 raise BadInputError(
-                    f"{path}:{line_number}: '{text}' has {len(values)} numbers (expected x,y,w,h;"
-                    " polygon annotations are not supported)"
+                    f"{path}:{line_number}: '{text}' has {len(values)} numbers (expected "
+                    f"{expected})"
                 )
             if not allow_partial_nan and 0 < sum(math.isnan(v) for v in values) < 4:
                 raise BadInputError(

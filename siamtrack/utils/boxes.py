@@ -68,6 +68,14 @@ def is_valid_xywh(boxes_xywh: ArrayLike) -> np.ndarray:
     return np.all(np.isfinite(b), axis=-1) & (b[..., 2] > 0) & (b[..., 3] > 0)
 
 
+def polygon_bounds_xywh(polygon: Sequence[float]) -> np.ndarray:
+    """Axis-aligned bounding box ``[x, y, w, h]`` of a polygon ``x1, y1, x2, y2, ...`` (VOT's
+    rotated boxes: the smallest upright box holding every corner); NaN if any value is NaN."""
+    points = np.asarray(polygon, dtype=np.float64).reshape(-1, 2)
+    low, high = points.min(axis=0), points.max(axis=0)
+    return np.concatenate([low, high - low])
+
+
 def context_crop_side(width, height, context_amount: float):
     """Side of the square SiamFC/SiamRPN crop around a w x h target.
 
