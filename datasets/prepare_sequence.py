@@ -9,10 +9,10 @@
 Writes ``<output>/img/00001.jpg ...`` and ``<output>/groundtruth.txt`` (``x,y,w,h`` per frame,
 continuous 0-based pixel coordinates). ``--one-based`` subtracts 1 from x and y (MATLAB/OTB
 style annotations). ``--polygons`` also takes polygon lines ``x1,y1,x2,y2,x3,y3,...`` (VOT's
-rotated boxes) and writes each as its axis-aligned bounding box. A line ``nan,nan,nan,nan`` marks a frame without a box (target absent);
-such frames are kept and the pair sampler skips them. Register the parent
-folder with ``siamtrack.data.register_sequence_dataset`` (see datasets/README.md). Refuses to
-write into an existing folder.
+rotated boxes) and writes each as its axis-aligned bounding box. A line ``nan,nan,nan,nan``
+marks a frame without a box (target absent); such frames are kept and the pair sampler skips
+them. Register the parent folder with ``siamtrack.data.register_sequence_dataset`` (see
+datasets/README.md). Refuses to write into an existing folder.
 """
 
 import argparse

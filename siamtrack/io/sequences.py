@@ -112,6 +112,7 @@ def read_box_file(
                 raise BadInputError(
                     f"{path}:{line_number}: '{text}' is not numeric (expected x,y,w,h)"
                 )
+            partial_nan = 0 < sum(math.isnan(v) for v in values) < len(values)
             if polygons and len(values) >= 6 and len(values) % 2 == 0:
                 values = polygon_bounds_xywh(values).tolist()
             if len(values) != 4:
@@ -124,7 +125,7 @@ def read_box_file(
                     f"{path}:{line_number}: '{text}' has {len(values)} numbers (expected "
                     f"{expected})"
                 )
-            if not allow_partial_nan and 0 < sum(math.isnan(v) for v in values) < 4:
+            if not allow_partial_nan and partial_nan:
                 raise BadInputError(
                     f"{path}:{line_number}: '{text}' mixes nan and numbers (a box is x,y,w,h, "
                     "or nan,nan,nan,nan where the target is absent)"

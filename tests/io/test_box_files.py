@@ -33,6 +33,9 @@ def test_polygon_lines_are_read_as_bounding_boxes_only_when_asked(tmp_path):
     assert np.isnan(boxes[2]).all()
     with pytest.raises(BadInputError, match=r"groundtruth.txt:1: .* has 8 numbers .*--polygons"):
         read_box_file(path)
+    path.write_text("1,2,3,4\n1,2,nan,4,5,6\n")
+    with pytest.raises(BadInputError, match=r"groundtruth.txt:2: .* mixes nan and numbers"):
+        read_box_file(path, polygons=True, allow_partial_nan=False)
     path.write_text("1,2,3,4\n1,2,3,4,5,6,7\n")
     with pytest.raises(BadInputError, match=r"groundtruth.txt:2: .* 7 numbers .*polygon x1,y1"):
         read_box_file(path, polygons=True)
