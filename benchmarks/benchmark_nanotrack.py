@@ -89,7 +89,7 @@ def interleaved_tracking(trackers, frames, init, phases=None):
         for name in names[shift:] + names[:shift]:
             if phases is not None:
                 phases.begin(name)
-            records[name].append(next(loops[name]))
+            records[name].append(next(loops[name]).without_image())
             if phases is not None and index > 0:
                 phases.end(records[name][-1].seconds)
     return records

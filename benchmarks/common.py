@@ -65,7 +65,7 @@ def timed_tracking(tracker, frames, init):
         (results, update_seconds, init_seconds): one result per frame, and the seconds of each
         ``update`` as an array.
     """
-    records = list(iterate_tracking(tracker, frames, init))
+    records = [record.without_image() for record in iterate_tracking(tracker, frames, init)]
     seconds = np.asarray([record.seconds for record in records[1:]])
     return [record.result for record in records], seconds, records[0].seconds
 

@@ -15,7 +15,7 @@ readable: it holds the initial box.
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Iterator, Optional
 
 import numpy as np
@@ -34,19 +34,23 @@ class FrameRecord:
 
     Attributes:
         index: frame number (0 = the ``init`` frame).
-        image: the BGR frame, or None when it could not be read.
+        image: the BGR frame; None when it could not be read, or in a record kept after the
+            frame was used (``without_image``).
         result: the tracker's result for this frame (``init``'s for frame 0).
         seconds: time spent in ``init`` / ``update`` (0 for unreadable frames).
+        readable: False for a frame that could not be read.
     """
 
     index: int
     image: Optional[np.ndarray]
     result: Any
     seconds: float
+    readable: bool = True
 
-    @property
-    def readable(self) -> bool:
-        return self.image is not None
+    def without_image(self) -> "FrameRecord":
+        """The record without its frame: what a run keeps of every frame once it is drawn or
+        written (the decoded frames of a long video would not fit in memory)."""
+        return replace(self, image=None)
 
 
 def _load(frame, index: int) -> Optional[np.ndarray]:
@@ -76,7 +80,7 @@ def iterate_tracking(tracker, frames: Iterable, init) -> Iterator[FrameRecord]:
             raise BadInputError("the first frame cannot be read: it must hold the initial box")
         if image is None:
             previous = previous.unreadable(index)
-            yield FrameRecord(index, None, previous, 0.0)
+            yield FrameRecord(index, None, previous, 0.0, readable=False)
             continue
         start = time.perf_counter()
         previous = tracker.init(image, init) if index == 0 else tracker.update(image)
@@ -91,7 +95,7 @@ def track_frames(tracker, frames: Iterable, init):
         ``MultiTrackResult.collect``); row 0 is the initial box (score ``INIT_FRAME_SCORE``),
         row k frame k.
     """
-    records = list(iterate_tracking(tracker, frames, init))
+    records = [record.without_image() for record in iterate_tracking(tracker, frames, init)]
     if not records:
         raise BadInputError("track() got no frames")
     return type(records[0].result).collect(records)

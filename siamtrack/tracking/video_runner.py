@@ -91,7 +91,7 @@ class BoxesFileWriter:
         self._records: List[FrameRecord] = []
 
     def write(self, record: FrameRecord) -> None:
-        self._records.append(record)
+        self._records.append(record.without_image())
 
     def close(self, completed: bool) -> Optional[List[Path]]:
         """The files written (one, or one per target for ``.txt``), or None."""
@@ -199,7 +199,7 @@ def track_video(
     )
     try:
         for record in iterate_tracking(tracker, all_frames(), init):
-            records.append(record)
+            records.append(record.without_image())
             for writer in writers:
                 writer.write(record)
             progress.update(1)

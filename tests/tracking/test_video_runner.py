@@ -1,14 +1,16 @@
 """track_video's writers with presence decisions: nan rows, present / confidence columns, the
 dashed grey "target lost" box, and the count of frames reported absent (model-free trackers)."""
 
+import gc
 import json
+import weakref
 
 import cv2
 import numpy as np
 
 from siamtrack.io import read_boxes_file
 from siamtrack.io.video import open_frame_source
-from siamtrack.tracking import AnnotatedVideoWriter, BoxesFileWriter, track_video
+from siamtrack.tracking import AnnotatedVideoWriter, BoxesFileWriter, track_frames, track_video
 from siamtrack.utils.visualization import (
     LOST_COLOR,
     PREDICTION_COLOR,
@@ -111,3 +113,32 @@ def test_absent_box_is_dashed_and_grey():
     )
     assert _grey(targets)[40, 60:90].any() and not _grey(targets)[40, 10:40].any()
     assert _green(targets)[40, 10:40].any()
+
+
+class _GeneratedFrames:
+    """A frame source that makes its frames as they are read and counts, once the last one has
+    been taken, how many of them are still held."""
+
+    name, num_frames, fps, bad_frames = "generated", 8, 30.0, []
+
+    def __iter__(self):
+        references = []
+        for k in range(self.num_frames):
+            image = np.full((60, 80, 3), 10 * k, np.uint8)
+            references.append(weakref.ref(image))
+            yield k, image
+        del image
+        gc.collect()
+        self.held_at_end = sum(ref() is not None for ref in references)
+
+
+def test_runs_keep_results_not_frames(tmp_path):
+    """A long video must not pile up its decoded frames: once a frame is tracked and written,
+    the run keeps its result, not the frame (at most the first and the current one are held)."""
+    video, frames = _GeneratedFrames(), _GeneratedFrames()
+    summary = track_video(PresenceTracker(), video, INIT_BOX,
+                          writers=[BoxesFileWriter(tmp_path / "b.csv")], show_progress=False)  # fmt: skip
+    track = track_frames(PresenceTracker(), (image for _, image in frames), INIT_BOX)
+    assert video.held_at_end <= 2 and frames.held_at_end <= 2
+    assert len(summary.result) == len(track) == 8
+    assert len(read_boxes_file(tmp_path / "b.csv")[None]) == 8
