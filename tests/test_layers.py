@@ -18,8 +18,9 @@ PACKAGE = REPO_ROOT / "siamtrack"
 LAYERS_HEADER = "Layers, bottom to top"
 # Imports allowed inside functions, and why: optional dependencies, loaded only when used.
 OPTIONAL_DEPENDENCIES = {"got10k", "trax", "onnxruntime"}
-# Imported on first use to keep start-up short (onnx: ~1 s, which only exports need).
-DEFERRED_IMPORTS = {"onnx"}
+# Imported on first use to keep start-up short (onnx: ~1 s, which only exports need;
+# matplotlib: ~0.6 s, which only plots need).
+DEFERRED_IMPORTS = {"onnx", "matplotlib"}
 # collect_env reports what is installed, so it imports torch/siamtrack inside try blocks.
 LAZY_IMPORT_MODULES = {"siamtrack.collect_env"}
 # Modules that must import without torch and detectron2.

@@ -15,9 +15,10 @@ Without --config-file, a model zoo name given as --weights brings its own config
 targets the video draws each in its own colour with its id, and the boxes file gains a target
 column (.txt: one file per target, <name>_<target>.txt). Frames where the tracker reports the
 target absent show its last box dashed and grey ("target lost"); the boxes file has nan rows
-there (.txt) or present 0 (.csv/.json, which keep the last box). Unreadable frames keep their
-row: the last box again with an empty score. Outputs are never replaced without --force. Exit
-codes: 0 done, 1 interrupted (the outputs hold the frames done), 2 bad input.
+there (.txt) or present 0 (.csv/.json, which keep the last box); --confidence-plot draws the
+confidence over the frames with those frames shaded. Unreadable frames keep their row: the
+last box again with an empty score. Outputs are never replaced without --force. Exit codes:
+0 done, 1 interrupted (the outputs hold the frames done), 2 bad input.
 """
 
 import argparse
@@ -52,6 +53,12 @@ def get_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="per-frame boxes: .txt (x,y,w,h lines), .csv or .json (frame, box, score, present, "
         "confidence)",
+    )
+    parser.add_argument(
+        "--confidence-plot",
+        metavar="PNG",
+        help="plot of every target's presence confidence and raw score over the frames, the "
+        "presence threshold and the frames reported absent",
     )
     parser.add_argument("--force", action="store_true", help="replace existing output files")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -92,7 +99,12 @@ def track(args) -> int:
 
     from siamtrack.errors import BadInputError
     from siamtrack.io import open_frame_source
-    from siamtrack.tracking.video_runner import AnnotatedVideoWriter, BoxesFileWriter, track_video
+    from siamtrack.tracking.video_runner import (
+        AnnotatedVideoWriter,
+        BoxesFileWriter,
+        ConfidencePlotWriter,
+        track_video,
+    )
     from siamtrack.utils.boxes import parse_box_xywh
     from siamtrack.utils.visualization import select_box_interactively, why_no_gui
 
@@ -109,7 +121,12 @@ def track(args) -> int:
             writers.append(AnnotatedVideoWriter(args.output, source.fps, overwrite=args.force))
         if args.save_boxes:
             writers.append(BoxesFileWriter(args.save_boxes, overwrite=args.force))
+        if args.confidence_plot:
+            writers.append(ConfidencePlotWriter(args.confidence_plot, overwrite=args.force))
         tracker = build_tracker(args, max(len(boxes), 1))
+        for writer in writers:
+            if isinstance(writer, ConfidencePlotWriter):
+                writer.presence_threshold = tracker.presence_threshold
         summary = track_video(
             tracker,
             source,
@@ -134,7 +151,9 @@ def track(args) -> int:
     if summary.bad_frames:
         print(f"skipped {len(summary.bad_frames)} unreadable frames: {summary.bad_frames[:10]}")
     for writer, paths in zip(writers, summary.outputs):
-        label = "annotated video" if isinstance(writer, AnnotatedVideoWriter) else "boxes"
+        label = {AnnotatedVideoWriter: "annotated video", BoxesFileWriter: "boxes"}.get(
+            type(writer), "confidence plot"
+        )
         for path in paths if isinstance(paths, list) else [paths]:
             if path is not None:
                 print(f"{label}: {path}")

@@ -1,13 +1,12 @@
 """Success and precision plots of OPE, and the long-term tracking precision-recall plot, as PNG
-files (matplotlib, no pyplot / global backend)."""
+files (``siamtrack.io.figures``)."""
 
 from pathlib import Path
 from typing import Dict, Mapping
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 
+from ..io.figures import new_figure, save_figure
 from ..utils.paths import PathLike
 from .ope import PRECISION_AT, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
 
@@ -16,8 +15,7 @@ __all__ = ["plot_curves", "plot_success", "plot_precision", "plot_ope", "plot_pr
 
 def _new_axes(title: str, xlabel: str, ylabel: str):
     """A figure of the plots' size with one set of axes, titled and labelled."""
-    figure = Figure(figsize=(6.0, 4.5), dpi=100)
-    FigureCanvasAgg(figure)
+    figure = new_figure(6.0, 4.5)
     axes = figure.add_subplot(1, 1, 1)
     axes.set_title(title)
     axes.set_xlabel(xlabel)
@@ -25,13 +23,6 @@ def _new_axes(title: str, xlabel: str, ylabel: str):
     axes.set_ylim(0.0, 1.0)
     axes.grid(True, linestyle=":")
     return figure, axes
-
-
-def _save(figure: Figure, path: PathLike) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(str(path), bbox_inches="tight")
-    return path
 
 
 def _best_first(scores: Mapping[str, float]):
@@ -53,7 +44,7 @@ def plot_curves(
         axes.plot(thresholds, curves[name], linewidth=2, label=f"{name} [{scores[name]:.3f}]")
     axes.set_xlim(thresholds[0], thresholds[-1])
     axes.legend(loc="lower left" if "Success" in title else "lower right", fontsize=9)
-    return _save(figure, path)
+    return save_figure(figure, path)
 
 
 def plot_success(overall_by_tracker: Mapping[str, Mapping], path: PathLike) -> Path:
@@ -125,4 +116,4 @@ def plot_precision_recall(overall_by_tracker: Mapping[str, Mapping], path: PathL
         )
     axes.set_xlim(0.0, 1.0)
     axes.legend(loc="lower left", fontsize=9)
-    return _save(figure, path)
+    return save_figure(figure, path)

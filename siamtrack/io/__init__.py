@@ -2,7 +2,8 @@
 
 Images and frame sources (``images.py``, ``video.py``), tracking sequences on disk
 (``sequences.py``), result and boxes files (``result_files.py``), the tracks-json format
-(``tracks_json.py``) and the one atomic-write helper everything uses (``files.py``).
+(``tracks_json.py``), the one atomic-write helper everything uses (``files.py``) and PNG
+figures (``figures.py``: matplotlib, imported where a plot is drawn, not here).
 """
 
 from .files import OutputExistsError, atomic_output, check_output_path, write_json, write_text

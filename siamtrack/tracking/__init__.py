@@ -5,10 +5,11 @@ the video runner behind ``tools/track_video.py``.
 The per-frame engine and everything it runs on need no torch: ``engine.py``
 (``MultiTargetEngine``), ``single_target.py``, ``search.py``, ``presence.py``,
 ``redetection.py``, ``postprocess.py``, ``graph_backend.py`` (onnxruntime), ``loop.py``,
-``results.py``, ``video_runner.py`` and ``runtime_record.py`` (a tracker rebuilt from a cached
-runtime record, without torch or detectron2). Building a tracker from a config or a model
-(``SiamTracker``, ``MultiTargetTracker``, ``backends.py``) needs torch. The names below are
-imported on first use (PEP 562), so importing a torch-free submodule loads no torch.
+``results.py``, ``video_runner.py``, ``confidence_plot.py`` and ``runtime_record.py`` (a
+tracker rebuilt from a cached runtime record, without torch or detectron2). Building a tracker
+from a config or a model (``SiamTracker``, ``MultiTargetTracker``, ``backends.py``) needs
+torch. The names below are imported on first use (PEP 562), so importing a torch-free
+submodule loads no torch.
 """
 
 import importlib
@@ -18,6 +19,7 @@ _LAZY_NAMES = {
     "INIT_FRAME_SCORE": "results",
     "AnnotatedVideoWriter": "video_runner",
     "BoxesFileWriter": "video_runner",
+    "ConfidencePlotWriter": "video_runner",
     "FrameRecord": "loop",
     "InferenceOptions": "..inference_options",
     "MultiTargetTracker": "multi_target",
@@ -37,6 +39,7 @@ __all__ = [
     "INIT_FRAME_SCORE",
     "AnnotatedVideoWriter",
     "BoxesFileWriter",
+    "ConfidencePlotWriter",
     "FrameRecord",
     "InferenceOptions",
     "MultiTargetTracker",

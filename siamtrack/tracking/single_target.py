@@ -96,6 +96,11 @@ class SingleTargetTracker:
         return self._tracker.search.min_size
 
     @property
+    def presence_threshold(self) -> float:
+        """``present`` is ``confidence >= presence_threshold``."""
+        return self._tracker.presence_threshold
+
+    @property
     def is_initialized(self) -> bool:
         return bool(self._tracker.target_ids)
 

@@ -11,7 +11,9 @@
 - ``BoxesFileWriter``: one row per frame including frame 0 (the initial box, score 1.0):
   ``.txt`` OTB lines (``nan`` rows on frames reported absent), ``.csv`` / ``.json`` with frame
   index, score, presence and confidence; several targets: a ``target`` column, ``.txt`` one
-  file per target (``siamtrack.io.result_files.write_boxes_file``).
+  file per target (``siamtrack.io.result_files.write_boxes_file``);
+- ``ConfidencePlotWriter``: a PNG of every target's presence confidence and raw score over the
+  frames, the presence threshold and the frames reported absent (``confidence_plot.py``).
 
 The tracker may be a ``SiamTracker`` (one box) or a ``MultiTargetTracker`` (several).
 
@@ -33,10 +35,17 @@ from ..io.files import check_output_path
 from ..io.result_files import BOXES_FILE_FORMATS, TrackRows, write_boxes_file
 from ..io.video import FrameSource, SafeVideoWriter
 from ..utils.visualization import draw_targets, draw_track_result
+from .confidence_plot import plot_confidence
 from .loop import FrameRecord, iterate_tracking
 from .results import MultiTrackResult, TrackSequenceResult
 
-__all__ = ["AnnotatedVideoWriter", "BoxesFileWriter", "VideoTrackingSummary", "track_video"]
+__all__ = [
+    "AnnotatedVideoWriter",
+    "BoxesFileWriter",
+    "ConfidencePlotWriter",
+    "VideoTrackingSummary",
+    "track_video",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -78,42 +87,71 @@ class AnnotatedVideoWriter:
         return self._writer.close(keep=True) if self._writer is not None else None
 
 
-class BoxesFileWriter:
-    """Collects one row per frame and writes the boxes file when closed."""
+def _rows_by_target(records: List[FrameRecord]) -> Dict[Optional[Hashable], TrackRows]:
+    """``{None: rows}`` of a one-target run; ``{target id: rows}`` of a multi-target one, each
+    target from the frame it was added."""
+    if not isinstance(records[0].result, MultiTrackResult):
+        track = TrackSequenceResult.from_records(records)
+        return {None: TrackRows.from_track(track, [r.index for r in records])}
+    by_target: Dict[Hashable, List[FrameRecord]] = {}
+    for record in records:
+        for target_id in record.result.targets:
+            by_target.setdefault(target_id, []).append(record)
+    return {
+        target_id: TrackRows.from_track(
+            TrackSequenceResult.from_results(
+                [r.result[target_id] for r in kept], [r.seconds for r in kept]
+            ),
+            [r.index for r in kept],
+        )
+        for target_id, kept in by_target.items()
+    }
+
+
+class _RowsWriter:
+    """Keeps every frame's results (not the frame) and writes a file of them when closed."""
+
+    what, suffixes = "output", ()
 
     def __init__(self, path, overwrite: bool = False):
-        if Path(path).suffix.lower() not in BOXES_FILE_FORMATS:
-            raise BadInputError(
-                f"boxes file '{path}': extension must be one of {BOXES_FILE_FORMATS}"
-            )
-        self.path = check_output_path(path, overwrite, "boxes file")
+        if Path(path).suffix.lower() not in self.suffixes:
+            raise BadInputError(f"{self.what} '{path}': extension must be one of {self.suffixes}")
+        self.path = check_output_path(path, overwrite, self.what)
         self.overwrite = overwrite
         self._records: List[FrameRecord] = []
 
     def write(self, record: FrameRecord) -> None:
         self._records.append(record.without_image())
 
+
+class BoxesFileWriter(_RowsWriter):
+    """The boxes file of the run (``write_boxes_file``)."""
+
+    what, suffixes = "boxes file", BOXES_FILE_FORMATS
+
     def close(self, completed: bool) -> Optional[List[Path]]:
         """The files written (one, or one per target for ``.txt``), or None."""
         if not self._records:
             return None
-        if not isinstance(self._records[0].result, MultiTrackResult):
-            tracks = TrackSequenceResult.from_records(self._records)
-        else:  # every target from the frame it was added
-            by_target = {}
-            for record in self._records:
-                for target_id in record.result.targets:
-                    by_target.setdefault(target_id, []).append(record)
-            tracks = {
-                target_id: TrackRows.from_track(
-                    TrackSequenceResult.from_results(
-                        [r.result[target_id] for r in records], [r.seconds for r in records]
-                    ),
-                    [r.index for r in records],
-                )
-                for target_id, records in by_target.items()
-            }
-        return write_boxes_file(self.path, tracks, overwrite=self.overwrite)
+        return write_boxes_file(self.path, _rows_by_target(self._records), overwrite=self.overwrite)
+
+
+class ConfidencePlotWriter(_RowsWriter):
+    """The run's presence confidence over its frames as a PNG (``confidence_plot.py``)."""
+
+    what, suffixes = "confidence plot", (".png",)
+
+    def __init__(self, path, presence_threshold: Optional[float] = None, overwrite: bool = False):
+        """``presence_threshold``: drawn as a dashed line when given (it may be set after
+        construction, once the tracker is built)."""
+        super().__init__(path, overwrite)
+        self.presence_threshold = presence_threshold
+
+    def close(self, completed: bool) -> Optional[Path]:
+        if not self._records:
+            return None
+        targets = _rows_by_target(self._records)
+        return plot_confidence(targets, self.presence_threshold, self.path, self.overwrite)
 
 
 @dataclass

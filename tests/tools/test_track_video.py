@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+import cv2
 import numpy as np
 import pytest
 
@@ -118,6 +119,10 @@ def test_crossing_video_rows_match_frames(track_video_tool, tiny_config, shared_
             ["--init-box", "10,10,20,20", "--save-boxes", "{tmp}/boxes.xml"],
             "extension must be one of",
         ),
+        (
+            ["--init-box", "10,10,20,20", "--confidence-plot", "{tmp}/plot.jpg"],
+            "confidence plot '",
+        ),
         (["--init-box", "10,10,20,20", "--opts", "TRACKER.NOPE", "1"], "TRACKER.NOPE"),
         (
             ["--init-box", "10,10,20,20", "--weights", "{tmp}/none.pth"],
@@ -197,9 +202,12 @@ def test_several_targets(track_video_tool, nanotrack_weights, shared_data, tmp_p
     common = ["--input", frames, "--init-box", "204,150,17,50", "--init-box", "100,100,30,40",
               "--weights", str(nanotrack_weights / "nanotrackv3.pth"),
               "--config-file", str(REPO_ROOT / "configs" / "nanotrack" / "nanotrack_v3.yaml")]  # fmt: skip
-    assert _run(track_video_tool, *common, "--save-boxes", tmp_path / "b.csv",
-                "--output", tmp_path / "v.mp4") == 0  # fmt: skip
-    assert "2 targets" in capsys.readouterr().out
+    outputs = ["--save-boxes", tmp_path / "b.csv", "--output", tmp_path / "v.mp4",
+               "--confidence-plot", tmp_path / "c.png"]  # fmt: skip
+    assert _run(track_video_tool, *common, *outputs) == 0
+    printed = capsys.readouterr().out
+    assert "2 targets" in printed and f"confidence plot: {tmp_path / 'c.png'}" in printed
+    assert cv2.imread(str(tmp_path / "c.png")).shape[0] > 300  # two panels
     tracks = read_boxes_file(tmp_path / "b.csv")
     assert sorted(tracks) == ["0", "1"] and all(len(t.frames) == 8 for t in tracks.values())
     np.testing.assert_array_equal(tracks["1"].boxes_xywh[0], [100, 100, 30, 40])

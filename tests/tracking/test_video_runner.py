@@ -7,10 +7,19 @@ import weakref
 
 import cv2
 import numpy as np
+import pytest
 
-from siamtrack.io import read_boxes_file
+from siamtrack.errors import BadInputError
+from siamtrack.io import OutputExistsError, TrackRows, read_boxes_file
 from siamtrack.io.video import open_frame_source
-from siamtrack.tracking import AnnotatedVideoWriter, BoxesFileWriter, track_frames, track_video
+from siamtrack.tracking import (
+    AnnotatedVideoWriter,
+    BoxesFileWriter,
+    ConfidencePlotWriter,
+    track_frames,
+    track_video,
+)
+from siamtrack.tracking.confidence_plot import absent_spans
 from siamtrack.utils.visualization import (
     LOST_COLOR,
     PREDICTION_COLOR,
@@ -142,3 +151,40 @@ def test_runs_keep_results_not_frames(tmp_path):
     assert video.held_at_end <= 2 and frames.held_at_end <= 2
     assert len(summary.result) == len(track) == 8
     assert len(read_boxes_file(tmp_path / "b.csv")[None]) == 8
+
+
+SHADE_BGR = (223, 223, 249)  # the absent frames' shading: tab:red at alpha 0.15 over white
+
+
+def _plot(tmp_path, name, tracker, init, **writer_args):
+    frames = tmp_path / "frames"
+    if not frames.exists():
+        _write_frames(frames)
+    with open_frame_source(str(frames)) as source:
+        writer = ConfidencePlotWriter(tmp_path / name, **writer_args)
+        summary = track_video(tracker, source, init, writers=[writer], show_progress=False)
+    assert summary.outputs == [tmp_path / name]
+    image = cv2.imread(str(tmp_path / name))
+    shaded = np.all(np.abs(image.astype(int) - SHADE_BGR) <= 4, axis=2).sum()
+    return image, shaded
+
+
+def test_confidence_plot(tmp_path):
+    one, one_shaded = _plot(
+        tmp_path, "one.png", PresenceTracker(), INIT_BOX, presence_threshold=0.5
+    )
+    _, never_shaded = _plot(tmp_path, "never.png", PresenceTracker(absent_frames=()), INIT_BOX)
+    two, _ = _plot(tmp_path, "two.png", MultiPresenceTracker(), [INIT_BOX, [50, 10, 20, 20]])
+    assert one_shaded > 500 and never_shaded == 0  # frames 2-3 reported absent are shaded
+    assert two.shape[0] > 1.5 * one.shape[0]  # a panel per target
+    with pytest.raises(OutputExistsError):
+        ConfidencePlotWriter(tmp_path / "one.png")
+    with pytest.raises(BadInputError, match="extension must be one of"):
+        ConfidencePlotWriter(tmp_path / "plot.jpg")
+
+
+def test_absent_spans_are_runs_of_frames():
+    present = [1, 0, 0, 1, 1, 0, 0, 0]
+    rows = TrackRows(np.ones((8, 4)), np.ones(8), frames=np.arange(3, 11), present=present)
+    assert absent_spans(rows) == [(4, 5), (8, 10)]
+    assert absent_spans(TrackRows(np.ones((2, 4)), np.ones(2))) == []
