@@ -56,6 +56,12 @@ _LAZY_NAMES = {
 # The modules whose import registers siamtrack's components with detectron2's registries
 # (``siamtrack.families`` imports every model family, and each registers itself).
 _REGISTERING_MODULES = ("siamtrack.data", "siamtrack.modeling", "siamtrack.families")
+# detectron2 and fvcore script functions with torch.jit.script when their modules import
+# (fvcore's focal loss, detectron2's box regression), which recent torch reports as deprecated
+# every time: not the user's to fix, so siamtrack's imports of them ignore it (modules imported
+# while the hook is installed, and the registration).
+_SCRIPTING_PACKAGES = ("detectron2", "fvcore")
+_SCRIPT_WARNING = "`torch.jit.script` is deprecated"
 # How many siamtrack modules (imported while the hook is installed) are executing, and whether
 # the registration waits for them to finish.
 _executing_modules = 0
@@ -76,34 +82,15 @@ def register_with_detectron2() -> None:
     meta-architectures, backbones, heads, config keys, checkpoint formats and export layouts)
     with detectron2's and siamtrack's registries (idempotent; imports torch and detectron2)."""
     with warnings.catch_warnings():
-        # fvcore scripts its focal loss with torch.jit.script when detectron2.layers imports
-        # it, which recent torch reports as deprecated on every import: not the user's to fix.
-        warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", FutureWarning)
+        warnings.filterwarnings("ignore", _SCRIPT_WARNING, FutureWarning)
         for module in _REGISTERING_MODULES:
             importlib.import_module(module)
 
 
-class _RegisterAfterLoading(importlib.abc.Loader):
-    """Wraps detectron2's own loader: executes the package, then registers siamtrack."""
-
-    def __init__(self, loader):
-        self._loader = loader
-
-    def __getattr__(self, name: str):  # get_filename, get_resource_reader, ... as detectron2's
-        return getattr(self._loader, name)
-
-    def create_module(self, spec):
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module) -> None:
-        self._loader.exec_module(module)
-        module.__loader__ = module.__spec__.loader = self._loader  # nothing of ours is left
-        _register_once_no_module_executes()
-
-
-class _CountExecution(importlib.abc.Loader):
-    """Wraps the loader of a siamtrack module: counts it as executing while it executes, and
-    runs a pending registration once no siamtrack module is executing any more."""
+class _WrappedLoader(importlib.abc.Loader):
+    """A module's own loader, wrapped: everything is the wrapped loader's (get_filename,
+    get_resource_reader, ...) but ``exec_module``, which subclasses extend; once executed, the
+    module gets its own loader back (nothing of ours is left)."""
 
     def __init__(self, loader):
         self._loader = loader
@@ -115,15 +102,43 @@ class _CountExecution(importlib.abc.Loader):
         return self._loader.create_module(spec)
 
     def exec_module(self, module) -> None:
-        global _executing_modules
-        _executing_modules += 1
         try:
             self._loader.exec_module(module)
         finally:
-            _executing_modules -= 1
             module.__loader__ = module.__spec__.loader = self._loader
+
+
+class _RegisterAfterLoading(_WrappedLoader):
+    """Wraps detectron2's own loader: executes the package, then registers siamtrack."""
+
+    def exec_module(self, module) -> None:
+        super().exec_module(module)
+        _register_once_no_module_executes()
+
+
+class _CountExecution(_WrappedLoader):
+    """Wraps the loader of a siamtrack module: counts it as executing while it executes, and
+    runs a pending registration once no siamtrack module is executing any more."""
+
+    def exec_module(self, module) -> None:
+        global _executing_modules
+        _executing_modules += 1
+        try:
+            super().exec_module(module)
+        finally:
+            _executing_modules -= 1
         if _registration_pending and not _executing_modules:
             _register_once_no_module_executes()
+
+
+class _WithoutScriptWarning(_WrappedLoader):
+    """Wraps the loader of a detectron2 / fvcore module: executes it without the deprecation
+    warning of ``torch.jit.script``."""
+
+    def exec_module(self, module) -> None:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", _SCRIPT_WARNING, FutureWarning)
+            super().exec_module(module)
 
 
 def _register_once_no_module_executes() -> None:
@@ -141,10 +156,12 @@ def _register_once_no_module_executes() -> None:
 class _Detectron2ImportHook(importlib.abc.MetaPathFinder):
     """Gives ``detectron2``'s spec a loader that registers siamtrack once the package has
     executed (the hook stays until then: ``importlib.util.find_spec`` alone loads nothing),
-    and siamtrack modules' specs a loader that counts them while they execute."""
+    siamtrack modules' specs a loader that counts them while they execute, and the other
+    detectron2 and fvcore modules one that keeps ``torch.jit.script``'s warning quiet."""
 
     def find_spec(self, fullname, path=None, target=None):
-        if fullname != "detectron2" and not fullname.startswith("siamtrack."):
+        package = fullname.split(".")[0]
+        if package not in _SCRIPTING_PACKAGES and not fullname.startswith("siamtrack."):
             return None
         for finder in sys.meta_path:
             find_spec = getattr(finder, "find_spec", None)
@@ -156,7 +173,10 @@ class _Detectron2ImportHook(importlib.abc.MetaPathFinder):
         else:
             return None  # not installed: the import fails as it would without us
         if spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            wrapper = _RegisterAfterLoading if fullname == "detectron2" else _CountExecution
+            if fullname == "detectron2":
+                wrapper = _RegisterAfterLoading
+            else:
+                wrapper = _CountExecution if package == "siamtrack" else _WithoutScriptWarning
             spec.loader = wrapper(spec.loader)
         return spec
 
