@@ -1,5 +1,5 @@
 """A tracking run's presence confidence over its frames, as a PNG (``track_video.py
---confidence-plot``): where would one rather look than read whether the target was lost.
+--confidence-plot``): when the target was lost and found again, at a glance.
 
 One panel per target: the confidence (the probability that the box is on the target), the
 network's raw score, the presence threshold, and the frames the tracker reported the target
@@ -52,7 +52,7 @@ def plot_confidence(
         axes.set_title(f"{name}: reported absent (shaded) in {absent} of {len(rows)} frames",
                        fontsize=10)  # fmt: skip
         axes.set_ylim(-0.02, 1.02)
-        axes.set_ylabel("confidence")
+        axes.set_ylabel("confidence, score")
         axes.grid(True, linestyle=":")
     panels[0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     panels[-1].set_xlabel("frame")
