@@ -20,8 +20,8 @@ test: $(STAMP)
 
 # The main job: track the bundled sample video with the pretrained NanoTrack v3 (model zoo name;
 # the weights come from $(SIAMTRACK_WEIGHTS_DIR) when that folder exists, else from the cache or
-# a verified download), write the annotated video and the boxes, and score them (OPE). About
-# 15 s after set-up on 2 CPU cores (AVX-512).
+# a verified download), write the annotated video, the boxes and the confidence plot, and score
+# them (OPE). About 15 s after set-up on 2 CPU cores (AVX-512).
 DEMO_DIR ?= output/demo
 DEMO_SEQ := datasets/siamtrack_sample/val/astronaut_gravel
 SHARED_WEIGHTS := $(wildcard ../shared/weights/nanotrack)
@@ -32,7 +32,8 @@ demo: $(STAMP)
 		--weights nanotrack_v3 --input $(DEMO_SEQ)/astronaut_gravel.mp4 \
 		--init-box $$(head -n 1 $(DEMO_SEQ)/groundtruth.txt) --force \
 		--output $(DEMO_DIR)/astronaut_gravel_tracked.mp4 \
-		--save-boxes $(DEMO_DIR)/results/nanotrack_v3/astronaut_gravel.txt
+		--save-boxes $(DEMO_DIR)/results/nanotrack_v3/astronaut_gravel.txt \
+		--confidence-plot $(DEMO_DIR)/astronaut_gravel_confidence.png
 	$(PY) tools/eval_tracker.py --dataset siamtrack_sample_val --compare nanotrack_v3 \
 		--results-dir $(DEMO_DIR)/results --output-dir $(DEMO_DIR)/eval
 
