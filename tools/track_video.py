@@ -121,12 +121,13 @@ def track(args) -> int:
             writers.append(AnnotatedVideoWriter(args.output, source.fps, overwrite=args.force))
         if args.save_boxes:
             writers.append(BoxesFileWriter(args.save_boxes, overwrite=args.force))
+        plot = None
         if args.confidence_plot:
-            writers.append(ConfidencePlotWriter(args.confidence_plot, overwrite=args.force))
+            plot = ConfidencePlotWriter(args.confidence_plot, overwrite=args.force)
+            writers.append(plot)
         tracker = build_tracker(args, max(len(boxes), 1))
-        for writer in writers:
-            if isinstance(writer, ConfidencePlotWriter):
-                writer.presence_threshold = tracker.presence_threshold
+        if plot is not None:
+            plot.presence_threshold = tracker.presence_threshold
         summary = track_video(
             tracker,
             source,
@@ -151,12 +152,9 @@ def track(args) -> int:
     if summary.bad_frames:
         print(f"skipped {len(summary.bad_frames)} unreadable frames: {summary.bad_frames[:10]}")
     for writer, paths in zip(writers, summary.outputs):
-        label = {AnnotatedVideoWriter: "annotated video", BoxesFileWriter: "boxes"}.get(
-            type(writer), "confidence plot"
-        )
         for path in paths if isinstance(paths, list) else [paths]:
             if path is not None:
-                print(f"{label}: {path}")
+                print(f"{writer.what}: {path}")
     if not summary.completed:
         print("stopped before the end of the input; the outputs hold the frames tracked so far")
         return EXIT_INTERRUPTED

@@ -53,6 +53,8 @@ logger = logging.getLogger(__name__)
 class AnnotatedVideoWriter:
     """Writes each frame with the tracker's result drawn on it (``SafeVideoWriter``)."""
 
+    what = "annotated video"
+
     def __init__(self, path, fps: float, overwrite: bool = False):
         self.path = check_output_path(path, overwrite, "output video")
         self.fps = fps
@@ -109,9 +111,12 @@ def _rows_by_target(records: List[FrameRecord]) -> Dict[Optional[Hashable], Trac
 
 
 class _RowsWriter:
-    """Keeps every frame's results (not the frame) and writes a file of them when closed."""
+    """Keeps every frame's results (not the frame) and writes a file of them when closed.
 
-    what, suffixes = "output", ()
+    Subclasses set ``what`` (the output, in messages) and ``suffixes`` (allowed extensions)."""
+
+    what: str
+    suffixes: tuple
 
     def __init__(self, path, overwrite: bool = False):
         if Path(path).suffix.lower() not in self.suffixes:
