@@ -223,6 +223,8 @@ class Tracker(Protocol):
 class ResultWriter(Protocol):
     """Receives every tracked frame of a video run (``track_video``'s writers)."""
 
+    what: str  # the output, as messages name it ("boxes file", ...)
+
     def write(self, record: Any) -> None:
         """One ``FrameRecord`` (frame index, image, result, readable flag)."""
 
